@@ -1,0 +1,215 @@
+//! Every error a client can see: its status, `ALGOREP_nnn` code and body, in one place.
+
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, StatusCode};
+use serde_json::json;
+
+use super::render::Rendered;
+use crate::domain::{DomainError, FieldIssue};
+use crate::store::StoreError;
+
+/// An error answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// 400 `ALGOREP_005`, naming what is wrong.
+    BadRequest(Vec<FieldIssue>),
+    /// 400 `ALGOREP_005` for a body that is not valid JSON.
+    MalformedJson(String),
+    /// 404 `ALGOREP_029`.
+    NotFound,
+    /// 409 `ALGOREP_030`: the named field's value is taken.
+    Duplicate(&'static str),
+    /// 401 `ALGOREP_031`.
+    Unauthorized,
+    /// 403 `ALGOREP_032`.
+    Forbidden,
+    /// 429 `ALGOREP_033`, come back after this many seconds.
+    TooManyRequests(u64),
+    /// 413 `ALGOREP_034`.
+    TooLarge(&'static str),
+    /// 412 `ALGOREP_035`.
+    PreconditionFailed,
+    /// 503 `ALGOREP_036`.
+    Unavailable,
+    /// 404 `ALGOREP_037`.
+    NoRoute,
+    /// 405 `ALGOREP_037`.
+    MethodNotAllowed,
+    /// 415 `ALGOREP_038`.
+    UnsupportedMediaType,
+    /// 406 `ALGOREP_038`.
+    NotAcceptable,
+    /// 500 `ALGOREP_003`: the database failed (details only in the logs).
+    Database,
+    /// 500 `ALGOREP_001`.
+    Internal,
+}
+
+impl ApiError {
+    /// A 400 naming one field, parameter or header.
+    pub fn bad(field: &str, reason: impl Into<String>) -> Self {
+        ApiError::BadRequest(vec![FieldIssue::new(field, reason)])
+    }
+
+    /// A 400 naming a header.
+    pub fn bad_header(header: &str, reason: &str) -> Self {
+        Self::bad(header, reason)
+    }
+
+    /// The status, code and message.
+    pub fn parts(&self) -> (StatusCode, &'static str, String) {
+        use ApiError::*;
+        let (status, code, message) = match self {
+            BadRequest(issues) => {
+                let names: Vec<&str> = issues.iter().map(|i| i.field.as_str()).collect();
+                (
+                    400,
+                    "ALGOREP_005",
+                    format!("Bad request: invalid {}", names.join(", ")),
+                )
+            }
+            MalformedJson(why) => (
+                400,
+                "ALGOREP_005",
+                format!("Bad request: malformed JSON ({why})"),
+            ),
+            NotFound => (404, "ALGOREP_029", "User not found".into()),
+            Duplicate(field) => (
+                409,
+                "ALGOREP_030",
+                format!("Duplicate entry: this {field} is already used"),
+            ),
+            Unauthorized => (401, "ALGOREP_031", "Missing or invalid API key".into()),
+            Forbidden => (
+                403,
+                "ALGOREP_032",
+                "This API key's scope does not allow this request".into(),
+            ),
+            TooManyRequests(_) => (429, "ALGOREP_033", "Too many requests".into()),
+            TooLarge(what) => (413, "ALGOREP_034", format!("Too large: {what}")),
+            PreconditionFailed => (
+                412,
+                "ALGOREP_035",
+                "If-Match does not match the current version".into(),
+            ),
+            Unavailable => (503, "ALGOREP_036", "Storage is busy; retry later".into()),
+            NoRoute => (404, "ALGOREP_037", "No such route".into()),
+            MethodNotAllowed => (
+                405,
+                "ALGOREP_037",
+                "Method not allowed on this route".into(),
+            ),
+            UnsupportedMediaType => (
+                415,
+                "ALGOREP_038",
+                "The body must be JSON (application/json)".into(),
+            ),
+            NotAcceptable => (
+                406,
+                "ALGOREP_038",
+                "Accept must allow application/json or application/xml".into(),
+            ),
+            Database => (
+                500,
+                "ALGOREP_003",
+                "The database failed to process the request".into(),
+            ),
+            Internal => (
+                500,
+                "ALGOREP_001",
+                "The server encountered an unknown error".into(),
+            ),
+        };
+        (
+            StatusCode::from_u16(status).expect("valid status"),
+            code,
+            message,
+        )
+    }
+
+    /// The error body: `{"error", "message", "status"}` plus `details` for field errors.
+    pub fn body(&self) -> serde_json::Value {
+        let (status, code, message) = self.parts();
+        let mut body = json!({"error": code, "message": message, "status": status.as_u16()});
+        let details = match self {
+            ApiError::BadRequest(issues) => issues.clone(),
+            ApiError::Duplicate(field) => {
+                vec![FieldIssue::new(*field, "is already used by another user")]
+            }
+            _ => vec![],
+        };
+        if !details.is_empty() {
+            body["details"] = details
+                .iter()
+                .map(|d| json!({"field": d.field, "reason": d.reason}))
+                .collect();
+        }
+        body
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::NotFound => ApiError::NotFound,
+            DomainError::BubbleIdTaken => ApiError::Duplicate("bubbleId"),
+            DomainError::PreconditionFailed => ApiError::PreconditionFailed,
+            DomainError::BubbleIdMismatch => {
+                ApiError::bad("bubbleId", "must be the user's own bubbleId")
+            }
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Domain(d) => d.into(),
+            StoreError::Duplicate(field) => ApiError::Duplicate(field),
+            StoreError::Unavailable => ApiError::Unavailable,
+            StoreError::Backend(detail) => {
+                tracing::error!(error = %detail, "storage failure");
+                ApiError::Database
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, _, _) = self.parts();
+        let mut response = Rendered::response(status, self.body(), "error");
+        let retry_after = match self {
+            ApiError::TooManyRequests(secs) => Some(secs),
+            ApiError::Unavailable => Some(1),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_errors_name_the_field_in_details() {
+        let body = ApiError::bad("email", "must be an e-mail address").body();
+        assert_eq!(body["error"], "ALGOREP_005");
+        assert_eq!(body["status"], 400);
+        assert_eq!(body["details"][0]["field"], "email");
+    }
+
+    #[test]
+    fn backend_failures_are_opaque() {
+        let e: ApiError =
+            StoreError::Backend("ResourceNotFoundException: table users-prod".into()).into();
+        assert!(!e.body().to_string().contains("users-prod"));
+        assert_eq!(e.body()["error"], "ALGOREP_003");
+    }
+}

@@ -1,0 +1,317 @@
+//! Route handlers: parse the request into domain values, ask the store, answer.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use futures::{stream, StreamExt};
+use http::{header, HeaderMap, HeaderValue, StatusCode};
+use serde_json::{json, Value};
+
+use super::auth::Caller;
+use super::body::JsonBody;
+use super::error::ApiError;
+use super::paging::{paginate, ListSpec, Params};
+use super::render::Rendered;
+use super::AppState;
+use crate::domain::{BubbleId, FieldIssue, Intent, Patch, Timestamp, User, UserRef};
+
+/// The most users one batch may create.
+pub const MAX_BATCH: usize = 100;
+/// How many batch items are written at once.
+const BATCH_PARALLELISM: usize = 8;
+
+/// A successful answer: a status and a JSON body, rendered by the edge layer.
+pub struct Reply {
+    status: StatusCode,
+    body: Value,
+    root: &'static str,
+    etag: Option<u64>,
+}
+
+impl Reply {
+    /// A single user, with its `ETag`.
+    pub fn user(user: &User) -> Self {
+        Self {
+            status: StatusCode::OK,
+            body: user.to_json(),
+            root: "user",
+            etag: Some(user.version),
+        }
+    }
+
+    /// A list envelope (XML root `<export>`, as in the seed).
+    pub fn list(body: Value) -> Self {
+        Self {
+            status: StatusCode::OK,
+            body,
+            root: "export",
+            etag: None,
+        }
+    }
+}
+
+impl IntoResponse for Reply {
+    fn into_response(self) -> Response {
+        let mut response = Rendered::response(self.status, self.body, self.root);
+        if let Some(v) = self.etag {
+            if let Ok(etag) = HeaderValue::from_str(&format!("\"{v}\"")) {
+                response.headers_mut().insert(header::ETAG, etag);
+            }
+        }
+        response
+    }
+}
+
+fn parse_ref(raw: &str) -> Result<UserRef, ApiError> {
+    UserRef::parse(raw).map_err(|why| ApiError::bad("ref", why))
+}
+
+fn parse_patch(body: &Value) -> Result<Patch, ApiError> {
+    Patch::from_json(body).map_err(ApiError::BadRequest)
+}
+
+/// `If-Match: "<version>"` (or `W/"<version>"`); `*` or no header means any version.
+fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+    let Some(raw) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let bad = || ApiError::bad_header("If-Match", "must be an ETag like \"3\"");
+    let raw = raw.to_str().map_err(|_| bad())?.trim();
+    if raw == "*" {
+        return Ok(None);
+    }
+    let tag = raw.strip_prefix("W/").unwrap_or(raw);
+    let version = tag
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .ok_or_else(bad)?;
+    version.parse().map(Some).map_err(|_| bad())
+}
+
+/// `GET /health`.
+pub async fn health() -> Reply {
+    Reply {
+        status: StatusCode::OK,
+        body: json!({"status": "ok"}),
+        root: "health",
+        etag: None,
+    }
+}
+
+/// `POST /users/{bubbleId}`: create or merge.
+pub async fn upsert(
+    State(app): State<AppState>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody,
+) -> Result<Reply, ApiError> {
+    let bubble_id = BubbleId::parse(&raw).map_err(|why| ApiError::bad("bubbleId", why))?;
+    let expect = if_match(&headers)?;
+    let patch = parse_patch(&body)?;
+    if patch.bubble_id.as_ref().is_some_and(|b| *b != bubble_id) {
+        return Err(ApiError::bad(
+            "bubbleId",
+            "must equal the bubbleId in the path",
+        ));
+    }
+    let key = UserRef::Bubble(bubble_id.clone());
+    let applied = app
+        .store
+        .apply(&key, &Intent::Upsert(&bubble_id, &patch), expect)
+        .await?;
+    Ok(Reply::user(&applied.user))
+}
+
+/// `GET /users/{ref}`.
+pub async fn get_user(
+    State(app): State<AppState>,
+    Path(raw): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Reply, ApiError> {
+    let include_deleted = Params::parse(query.as_deref()).flag("includeDeleted")?;
+    let key = parse_ref(&raw)?;
+    match app.store.get(&key).await? {
+        Some(user) if user.is_active() || include_deleted => Ok(Reply::user(&user)),
+        _ => Err(ApiError::NotFound),
+    }
+}
+
+/// `PUT` and `PATCH /users/{ref}`: merge into an existing active user.
+pub async fn update(
+    State(app): State<AppState>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody,
+) -> Result<Reply, ApiError> {
+    let key = parse_ref(&raw)?;
+    let expect = if_match(&headers)?;
+    let patch = parse_patch(&body)?;
+    let applied = app
+        .store
+        .apply(&key, &Intent::Update(&patch), expect)
+        .await?;
+    Ok(Reply::user(&applied.user))
+}
+
+/// `DELETE /users/{ref}`: soft delete.
+pub async fn delete(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+) -> Result<Reply, ApiError> {
+    let key = parse_ref(&raw)?;
+    let expect = if_match(&headers)?;
+    let applied = app
+        .store
+        .apply(&key, &Intent::Delete(&caller.name), expect)
+        .await?;
+    Ok(Reply::user(&applied.user))
+}
+
+/// `POST /users/{ref}/restore`.
+pub async fn restore(
+    State(app): State<AppState>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+) -> Result<Reply, ApiError> {
+    let key = parse_ref(&raw)?;
+    let expect = if_match(&headers)?;
+    let applied = app.store.apply(&key, &Intent::Restore, expect).await?;
+    Ok(Reply::user(&applied.user))
+}
+
+/// `POST /users`: create 1–100 users, each on its own.
+pub async fn batch_create(
+    State(app): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> Result<Reply, ApiError> {
+    let Value::Array(items) = body else {
+        return Err(ApiError::bad("body", "must be a JSON array of users"));
+    };
+    if items.is_empty() {
+        return Err(ApiError::bad("body", "must hold at least one user"));
+    }
+    if items.len() > MAX_BATCH {
+        return Err(ApiError::TooLarge("a batch holds at most 100 users"));
+    }
+    let results: Vec<Value> = stream::iter(items.into_iter().enumerate())
+        .map(|(index, item)| create_one(app.clone(), index, item))
+        .buffered(BATCH_PARALLELISM)
+        .collect()
+        .await;
+    Ok(Reply::list(json!({ "data": results })))
+}
+
+async fn create_one(app: AppState, index: usize, item: Value) -> Value {
+    let outcome = async {
+        let patch = parse_patch(&item)?;
+        let bubble_id = patch.bubble_id.clone().ok_or_else(|| {
+            ApiError::BadRequest(vec![FieldIssue::new("bubbleId", "is required")])
+        })?;
+        let key = UserRef::Bubble(bubble_id.clone());
+        Ok::<_, ApiError>(
+            app.store
+                .apply(&key, &Intent::Create(&bubble_id, &patch), None)
+                .await?,
+        )
+    }
+    .await;
+    match outcome {
+        Ok(applied) => json!({"index": index, "status": 201, "user": applied.user.to_json()}),
+        Err(e) => {
+            let mut body = e.body();
+            let status = body["status"].clone();
+            let map = body.as_object_mut().expect("an error body is an object");
+            map.remove("status");
+            let mut out = json!({"index": index, "status": status});
+            out.as_object_mut()
+                .expect("object")
+                .extend(std::mem::take(map));
+            out
+        }
+    }
+}
+
+/// `GET /users`: active users, or with `updatedFrom` the change feed.
+pub async fn list_users(
+    State(app): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Reply, ApiError> {
+    let params = Params::parse(query.as_deref());
+    if let Some(from) = params.get("updatedFrom") {
+        let floor = Timestamp::parse(from)
+            .ok_or_else(|| ApiError::bad("updatedFrom", "must be RFC 3339 or YYYY-MM-DD"))?
+            .to_rfc3339();
+        let spec = ListSpec {
+            name: "feed",
+            path: "/users",
+            filter: Some(("updatedFrom", &floor)),
+        };
+        let page = paginate(&app.cursors, &spec, &params, |after, limit| {
+            let store = app.store.clone();
+            let floor = floor.clone();
+            async move { store.changes(&floor, after.as_deref(), limit).await }
+        })
+        .await?;
+        return Ok(Reply::list(page.envelope(User::to_json, None)));
+    }
+    let spec = ListSpec {
+        name: "users",
+        path: "/users",
+        filter: None,
+    };
+    let page = paginate(&app.cursors, &spec, &params, |after, limit| {
+        let store = app.store.clone();
+        async move { store.list_active(after.as_deref(), limit).await }
+    })
+    .await?;
+    let total = app.store.count_active().await?;
+    Ok(Reply::list(page.envelope(User::to_json, Some(total))))
+}
+
+/// `GET /deleted-users`: the deleted history, newest first.
+pub async fn deleted_users(
+    State(app): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Reply, ApiError> {
+    let params = Params::parse(query.as_deref());
+    let spec = ListSpec {
+        name: "deleted",
+        path: "/deleted-users",
+        filter: None,
+    };
+    let page = paginate(&app.cursors, &spec, &params, |before, limit| {
+        let store = app.store.clone();
+        async move { store.deletions(before.as_deref(), limit).await }
+    })
+    .await?;
+    Ok(Reply::list(page.envelope(|d| d.to_json(), None)))
+}
+
+/// Any path no route matches.
+pub async fn no_route() -> ApiError {
+    ApiError::NoRoute
+}
+
+/// A known path with a method it does not take.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_match_takes_strong_and_weak_etags() {
+        let mut h = HeaderMap::new();
+        assert_eq!(if_match(&h), Ok(None));
+        h.insert(header::IF_MATCH, "\"3\"".parse().unwrap());
+        assert_eq!(if_match(&h), Ok(Some(3)));
+        h.insert(header::IF_MATCH, "W/\"4\"".parse().unwrap());
+        assert_eq!(if_match(&h), Ok(Some(4)));
+        h.insert(header::IF_MATCH, "3".parse().unwrap());
+        assert!(if_match(&h).is_err());
+    }
+}

@@ -1,0 +1,160 @@
+//! HTTP: the router, and the edge layer every request passes through.
+
+pub mod auth;
+pub mod body;
+pub mod error;
+pub mod handlers;
+pub mod paging;
+pub mod render;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use http::{HeaderValue, Method};
+use lambda_http::request::RequestContext;
+use lambda_http::RequestExt;
+
+use self::auth::{KeyRing, Scope};
+use self::handlers as h;
+use self::paging::CursorKey;
+use self::render::{negotiate, Format, Rendered};
+use crate::config::Config;
+use crate::store::meter::{self, Meter};
+use crate::store::UserStore;
+
+/// What every handler shares: built once per cold start.
+#[derive(Clone)]
+pub struct AppState {
+    /// Where users live.
+    pub store: Arc<dyn UserStore>,
+    /// The accepted API keys.
+    pub keys: Arc<KeyRing>,
+    /// Signs pagination cursors.
+    pub cursors: CursorKey,
+}
+
+impl AppState {
+    /// State for `store` under `config`.
+    pub fn new(store: Arc<dyn UserStore>, config: &Config) -> Self {
+        Self {
+            store,
+            keys: Arc::new(config.keys.clone()),
+            cursors: CursorKey::new(&config.cursor_secret),
+        }
+    }
+}
+
+/// Routes that need no key.
+const PUBLIC: [&str; 2] = ["/health", "/openapi.json"];
+
+/// The one router: Lambda, `cargo lambda watch` and the tests all use it.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(h::health))
+        .route("/users", get(h::list_users).post(h::batch_create))
+        .route(
+            "/users/{key}",
+            post(h::upsert)
+                .get(h::get_user)
+                .put(h::update)
+                .patch(h::update)
+                .delete(h::delete),
+        )
+        .route("/users/{key}/restore", post(h::restore))
+        .route("/deleted-users", get(h::deleted_users))
+        .method_not_allowed_fallback(h::method_not_allowed)
+        .fallback(h::no_route)
+        .layer(middleware::from_fn_with_state(state.clone(), edge))
+        .with_state(state)
+}
+
+/// The Lambda request id, else API Gateway's, else a fresh one (tests, local runs).
+fn request_id(req: &Request) -> String {
+    if let Some(ctx) = req.lambda_context_ref() {
+        return ctx.request_id.clone();
+    }
+    if let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref() {
+        if let Some(id) = &ctx.request_id {
+            return id.clone();
+        }
+    }
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// `X-CLIENT-ID`, reduced to a short, log-safe token.
+fn client_id(req: &Request) -> Option<String> {
+    let raw = req.headers().get("x-client-id")?.to_str().ok()?;
+    let safe: String = raw
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+        .take(64)
+        .collect();
+    Some(safe).filter(|s| !s.is_empty())
+}
+
+/// Authenticates, runs the handler with storage metered, renders, and logs one line.
+async fn edge(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let request_id = request_id(&req);
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned());
+    let client = client_id(&req);
+    let meter = Arc::new(Meter::default());
+    let negotiated = negotiate(req.headers());
+    let format = negotiated.as_ref().copied().unwrap_or(Format::Json);
+    let needed = if matches!(method, Method::GET | Method::HEAD) {
+        Scope::Read
+    } else {
+        Scope::Write
+    };
+    let public = route.as_deref().is_some_and(|r| PUBLIC.contains(&r));
+
+    let mut key_name = None;
+    let outcome = match negotiated {
+        Err(e) => Err(e),
+        Ok(_) if public => Ok(()),
+        Ok(_) => app.keys.authenticate(req.headers(), needed).map(|caller| {
+            key_name = Some(caller.name.clone());
+            req.extensions_mut().insert(caller);
+        }),
+    };
+    let mut response = match outcome {
+        Ok(()) => meter::scope(meter.clone(), next.run(req)).await,
+        Err(e) => e.into_response(),
+    };
+    if let Some(rendered) = response.extensions_mut().remove::<Rendered>() {
+        rendered.render_into(&mut response, format);
+    }
+
+    let db_ms = meter.duration().as_secs_f64() * 1000.0;
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        headers.insert("x-request-id", v);
+    }
+    let timing = format!("db;dur={db_ms:.1};desc=\"{} requests\"", meter.requests());
+    if let Ok(v) = HeaderValue::from_str(&timing) {
+        headers.insert("server-timing", v);
+    }
+    tracing::info!(
+        request_id,
+        method = %method,
+        route = route.as_deref().unwrap_or("-"),
+        status = response.status().as_u16(),
+        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        db_requests = meter.requests(),
+        db_items_read = meter.items_read(),
+        db_ms,
+        key = key_name.as_deref().unwrap_or("-"),
+        client_id = client.as_deref().unwrap_or("-"),
+        "request"
+    );
+    response
+}

@@ -1,0 +1,170 @@
+//! Content negotiation and rendering: handlers produce JSON values, and the edge layer
+//! writes them as JSON or XML, whichever `Accept` asks for.
+
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use http::{header, HeaderMap, HeaderValue, StatusCode};
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::Writer;
+use serde_json::Value;
+
+use super::error::ApiError;
+
+/// A response format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `application/json` (the default).
+    Json,
+    /// `application/xml`.
+    Xml,
+}
+
+/// Picks the format `Accept` prefers; 406 when it allows neither.
+pub fn negotiate(headers: &HeaderMap) -> Result<Format, ApiError> {
+    let Some(accept) = headers.get(header::ACCEPT) else {
+        return Ok(Format::Json);
+    };
+    let accept = accept.to_str().map_err(|_| ApiError::NotAcceptable)?;
+    if accept.trim().is_empty() {
+        return Ok(Format::Json);
+    }
+    let mut best: Option<(f32, u8, Format)> = None;
+    for range in accept.split(',') {
+        let mut parts = range.split(';').map(str::trim);
+        let media = parts.next().unwrap_or("").to_ascii_lowercase();
+        let q = parts
+            .filter_map(|p| p.strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+            .next()
+            .unwrap_or(1.0);
+        // Specific types win over wildcards at equal q.
+        let choice = match media.as_str() {
+            "application/json" | "application/merge-patch+json" => Some((2, Format::Json)),
+            "application/xml" | "text/xml" => Some((2, Format::Xml)),
+            "*/*" | "application/*" => Some((1, Format::Json)),
+            _ => None,
+        };
+        if let Some((specificity, format)) = choice.filter(|_| q > 0.0) {
+            if best.is_none_or(|(bq, bs, _)| q > bq || (q == bq && specificity > bs)) {
+                best = Some((q, specificity, format));
+            }
+        }
+    }
+    best.map(|(_, _, f)| f).ok_or(ApiError::NotAcceptable)
+}
+
+/// A body waiting to be rendered, stored in the response's extensions.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The body as JSON.
+    pub body: Value,
+    /// The XML root element's name.
+    pub root: &'static str,
+}
+
+impl Rendered {
+    /// A response whose body the edge layer renders.
+    pub fn response(status: StatusCode, body: Value, root: &'static str) -> Response {
+        let mut response = status.into_response();
+        response.extensions_mut().insert(Rendered { body, root });
+        response
+    }
+
+    /// Writes the body into `response` in `format`.
+    pub fn render_into(self, response: &mut Response, format: Format) {
+        let (bytes, content_type) = match format {
+            Format::Json => (
+                serde_json::to_vec(&self.body).unwrap_or_default(),
+                "application/json",
+            ),
+            Format::Xml => (
+                to_xml(self.root, &self.body),
+                "application/xml; charset=utf-8",
+            ),
+        };
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        response.headers_mut().remove(header::CONTENT_LENGTH);
+        *response.body_mut() = Body::from(bytes);
+    }
+}
+
+/// JSON → XML: objects become elements named by their keys, arrays `<item>`s, `null` an
+/// empty element. Text is escaped by the writer.
+pub fn to_xml(root: &str, value: &Value) -> Vec<u8> {
+    let mut w = Writer::new(Vec::new());
+    // Writing to a Vec cannot fail.
+    let _ = w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
+    write_element(&mut w, root, value);
+    w.into_inner()
+}
+
+fn write_element(w: &mut Writer<Vec<u8>>, name: &str, value: &Value) {
+    let text = match value {
+        Value::Null => {
+            let _ = w.write_event(Event::Empty(BytesStart::new(name)));
+            return;
+        }
+        Value::Object(map) => {
+            let _ = w.write_event(Event::Start(BytesStart::new(name)));
+            for (k, v) in map {
+                write_element(w, k, v);
+            }
+            let _ = w.write_event(Event::End(BytesEnd::new(name)));
+            return;
+        }
+        Value::Array(items) => {
+            let _ = w.write_event(Event::Start(BytesStart::new(name)));
+            for v in items {
+                write_element(w, "item", v);
+            }
+            let _ = w.write_event(Event::End(BytesEnd::new(name)));
+            return;
+        }
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let _ = w.write_event(Event::Start(BytesStart::new(name)));
+    let _ = w.write_event(Event::Text(BytesText::new(&text)));
+    let _ = w.write_event(Event::End(BytesEnd::new(name)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn accept(v: &str) -> Result<Format, ApiError> {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT, v.parse().unwrap());
+        negotiate(&h)
+    }
+
+    #[test]
+    fn accept_picks_the_preferred_supported_format() {
+        assert_eq!(negotiate(&HeaderMap::new()), Ok(Format::Json));
+        assert_eq!(accept("application/xml"), Ok(Format::Xml));
+        assert_eq!(
+            accept("text/html, application/xml;q=0.9, */*;q=0.1"),
+            Ok(Format::Xml)
+        );
+        assert_eq!(
+            accept("application/xml;q=0.5, application/json"),
+            Ok(Format::Json)
+        );
+        assert_eq!(accept("*/*"), Ok(Format::Json));
+        assert_eq!(accept("text/html"), Err(ApiError::NotAcceptable));
+        assert_eq!(accept("application/json;q=0"), Err(ApiError::NotAcceptable));
+    }
+
+    #[test]
+    fn xml_escapes_text_and_shapes_lists_like_the_seed() {
+        let xml = to_xml(
+            "export",
+            &json!({"data": [{"lastName": "<b>&\"x\""}], "pagination": {"nextPageUrl": null}}),
+        );
+        let xml = String::from_utf8(xml).unwrap();
+        assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));
+        assert!(xml.contains("<export><data><item><lastName>&lt;b&gt;&amp;&quot;x&quot;</lastName></item></data><pagination><nextPageUrl/></pagination></export>"), "{xml}");
+    }
+}

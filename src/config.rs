@@ -1,0 +1,129 @@
+//! The environment, read and validated once at start.
+
+use crate::api::auth::KeyRing;
+
+/// Where users are stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreConfig {
+    /// The embedded in-memory store (`STORE=memory`, the default).
+    Memory,
+    /// DynamoDB (`STORE=dynamodb`).
+    Dynamo {
+        /// `TABLE_NAME`: the users table.
+        users_table: String,
+        /// `META_TABLE_NAME`: guards, counters and the deleted history.
+        meta_table: String,
+        /// `CREATE_TABLES=true`: create missing tables at start (local runs only).
+        create_tables: bool,
+    },
+}
+
+/// The service's configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The store to use.
+    pub store: StoreConfig,
+    /// `API_KEYS`: the accepted keys, as hashes.
+    pub keys: KeyRing,
+    /// `SHARDS`: partitions of the list and feed indexes and of the active counter.
+    pub shards: u32,
+    /// `CURSOR_SECRET`: signs pagination cursors (defaults to one derived from `API_KEYS`).
+    pub cursor_secret: Vec<u8>,
+    /// `RATE_LIMIT_RPS`: sustained requests per second per key.
+    pub rate_limit_rps: u32,
+    /// `RATE_LIMIT_BURST`: requests a key may make at once.
+    pub rate_limit_burst: u32,
+    /// `CORS_ALLOW_ORIGINS`: comma-separated origins allowed to call from a browser; none by default.
+    pub cors_origins: Vec<String>,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, String> {
+        Self::from_vars(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Reads configuration through `var` (tests pass a map).
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let store = match var("STORE").as_deref().unwrap_or("memory") {
+            "memory" => StoreConfig::Memory,
+            "dynamodb" => StoreConfig::Dynamo {
+                users_table: var("TABLE_NAME")
+                    .ok_or("TABLE_NAME is required with STORE=dynamodb")?,
+                meta_table: var("META_TABLE_NAME")
+                    .ok_or("META_TABLE_NAME is required with STORE=dynamodb")?,
+                create_tables: var("CREATE_TABLES").as_deref() == Some("true"),
+            },
+            other => return Err(format!("STORE must be memory or dynamodb, not {other}")),
+        };
+        let raw_keys = var("API_KEYS").unwrap_or_default();
+        let keys = KeyRing::parse(&raw_keys)?;
+        let number = |name: &str, default: u32, range: std::ops::RangeInclusive<u32>| {
+            let value = match var(name) {
+                Some(v) => v
+                    .parse()
+                    .map_err(|_| format!("{name} must be a whole number"))?,
+                None => default,
+            };
+            if range.contains(&value) {
+                Ok(value)
+            } else {
+                Err(format!("{name} must be within {range:?}"))
+            }
+        };
+        let cursor_secret = match var("CURSOR_SECRET") {
+            Some(s) => s.into_bytes(),
+            None => {
+                use sha2::{Digest, Sha256};
+                Sha256::digest(format!("users-api cursor key\n{raw_keys}")).to_vec()
+            }
+        };
+        Ok(Self {
+            store,
+            keys,
+            shards: number("SHARDS", 4, 1..=64)?,
+            cursor_secret,
+            rate_limit_rps: number("RATE_LIMIT_RPS", 50, 1..=100_000)?,
+            rate_limit_burst: number("RATE_LIMIT_BURST", 100, 1..=100_000)?,
+            cors_origins: var("CORS_ALLOW_ORIGINS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|o| o.trim().to_owned())
+                        .filter(|o| !o.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, String> {
+        let map: HashMap<_, _> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_vars(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_to_the_embedded_store_with_no_keys() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.store, StoreConfig::Memory);
+        assert!(c.keys.is_empty());
+        assert_eq!(c.shards, 4);
+    }
+
+    #[test]
+    fn dynamodb_needs_its_table_names() {
+        assert!(config(&[("STORE", "dynamodb")])
+            .unwrap_err()
+            .contains("TABLE_NAME"));
+        assert!(config(&[("STORE", "sqlite")]).is_err());
+        assert!(config(&[("SHARDS", "0")]).is_err());
+    }
+}

@@ -1,0 +1,43 @@
+//! users-api: a serverless user directory that other systems sync their users into.
+//!
+//! [`app`] builds the one router used by the Lambda binary, `cargo lambda watch` and the
+//! tests; [`build_store`] picks the store the configuration names.
+
+pub mod api;
+pub mod config;
+pub mod domain;
+pub mod store;
+pub mod telemetry;
+
+use std::sync::Arc;
+
+pub use api::{app, AppState};
+use config::{Config, StoreConfig};
+use store::dynamo::{client_settings, DynamoStore};
+use store::memory::MemoryStore;
+use store::UserStore;
+
+/// Builds the configured store, once per cold start.
+pub async fn build_store(config: &Config) -> Result<Arc<dyn UserStore>, String> {
+    match &config.store {
+        StoreConfig::Memory => Ok(Arc::new(MemoryStore::new())),
+        StoreConfig::Dynamo {
+            users_table,
+            meta_table,
+            create_tables,
+        } => {
+            let (retry, timeouts) = client_settings();
+            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .retry_config(retry)
+                .timeout_config(timeouts)
+                .load()
+                .await;
+            let client = aws_sdk_dynamodb::Client::new(&sdk);
+            let store = DynamoStore::new(client, users_table, meta_table, config.shards);
+            if *create_tables {
+                store.create_tables().await?;
+            }
+            Ok(Arc::new(store))
+        }
+    }
+}

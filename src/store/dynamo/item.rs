@@ -1,0 +1,261 @@
+//! DynamoDB items ⇄ domain values, in one place.
+//!
+//! Users live in the users table keyed by `bubbleId`. Guards, counter shards and the
+//! deleted history live in the meta table keyed by (`pk`, `sk`).
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use uuid::Uuid;
+
+use crate::domain::{
+    shard_of, BubbleId, DeletionRecord, Guard, Kind, Profile, Timestamp, User, Value, FIELDS,
+};
+
+/// A DynamoDB item.
+pub type Item = HashMap<String, AttributeValue>;
+
+/// Users table key.
+pub const BUBBLE_ID: &str = "bubbleId";
+/// Local id, the `by-id` index key.
+pub const ID: &str = "id";
+/// Service timestamps and version.
+pub const CREATED_AT: &str = "createdAt";
+/// See [`CREATED_AT`].
+pub const UPDATED_AT: &str = "updatedAt";
+/// Present while soft-deleted.
+pub const DELETED_AT: &str = "deletedAt";
+/// See [`CREATED_AT`].
+pub const VERSION: &str = "version";
+/// Lowercased e-mail: what the e-mail guard is keyed by.
+pub const EMAIL_KEY: &str = "emailKey";
+/// Lowercased username: what the username guard is keyed by.
+pub const USERNAME_KEY: &str = "usernameKey";
+/// `active` index partition: only active users carry it (a sparse index).
+pub const ACTIVE_SHARD: &str = "activeShard";
+/// `active` index sort key: `createdAt#bubbleId`.
+pub const ACTIVE_KEY: &str = "activeKey";
+/// `feed` index partition.
+pub const FEED_SHARD: &str = "feedShard";
+/// `feed` index sort key: `updatedAt#bubbleId`.
+pub const FEED_KEY: &str = "feedKey";
+/// Meta table keys.
+pub const PK: &str = "pk";
+/// See [`PK`].
+pub const SK: &str = "sk";
+/// A guard's owner (bubbleId).
+pub const OWNER: &str = "owner";
+/// A counter shard's value.
+pub const COUNT: &str = "n";
+
+/// A string attribute.
+pub fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+/// A number attribute.
+pub fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+/// How a profile value is stored.
+pub fn value_attr(v: &Value) -> AttributeValue {
+    match v {
+        Value::Bool(b) => AttributeValue::Bool(*b),
+        Value::Text(t) => s(t.clone()),
+    }
+}
+
+/// The users-table item for `user`, with its index attributes.
+pub fn user_item(user: &User, shards: u32) -> Item {
+    let shard = shard_of(&user.id, shards).to_string();
+    let mut item = Item::new();
+    item.insert(BUBBLE_ID.into(), s(user.bubble_id.as_str()));
+    item.insert(ID.into(), s(user.id.to_string()));
+    for (i, v) in user.profile.iter() {
+        item.insert(FIELDS[i].name.into(), value_attr(v));
+    }
+    for g in user.guards() {
+        item.insert(guard_attr(&g).into(), s(g.key));
+    }
+    item.insert(CREATED_AT.into(), s(user.created_at.to_rfc3339()));
+    item.insert(UPDATED_AT.into(), s(user.updated_at.to_rfc3339()));
+    item.insert(VERSION.into(), n(user.version));
+    item.insert(FEED_SHARD.into(), s(shard.clone()));
+    item.insert(FEED_KEY.into(), s(user.feed_key()));
+    match user.deleted_at {
+        Some(t) => {
+            item.insert(DELETED_AT.into(), s(t.to_rfc3339()));
+        }
+        None => {
+            item.insert(ACTIVE_SHARD.into(), s(shard));
+            item.insert(ACTIVE_KEY.into(), s(user.active_key()));
+        }
+    }
+    item
+}
+
+/// The user-item attribute that mirrors a guard's key.
+pub fn guard_attr(g: &Guard) -> &'static str {
+    if g.field == "email" {
+        EMAIL_KEY
+    } else {
+        USERNAME_KEY
+    }
+}
+
+fn text<'a>(item: &'a Item, name: &str) -> Result<&'a str, String> {
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+        .ok_or_else(|| format!("attribute {name} missing or not a string"))
+}
+
+fn timestamp(item: &Item, name: &str) -> Result<Timestamp, String> {
+    Timestamp::parse(text(item, name)?)
+        .ok_or_else(|| format!("attribute {name} is not a timestamp"))
+}
+
+/// Reads a users-table item back; an item this code did not write is an error.
+pub fn user_from_item(item: &Item) -> Result<User, String> {
+    let mut profile = Profile::default();
+    for (i, f) in FIELDS.iter().enumerate() {
+        let Some(attr) = item.get(f.name) else {
+            continue;
+        };
+        let value = match (f.kind, attr) {
+            (Kind::Bool, AttributeValue::Bool(b)) => Value::Bool(*b),
+            (_, AttributeValue::S(t)) => Value::Text(f.parse_text(t)?),
+            _ => return Err(format!("attribute {} has the wrong type", f.name)),
+        };
+        profile.set(i, Some(value));
+    }
+    let version = item
+        .get(VERSION)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+        .ok_or("attribute version missing")?;
+    Ok(User {
+        id: Uuid::parse_str(text(item, ID)?).map_err(|e| e.to_string())?,
+        bubble_id: BubbleId::parse(text(item, BUBBLE_ID)?)?,
+        profile,
+        created_at: timestamp(item, CREATED_AT)?,
+        updated_at: timestamp(item, UPDATED_AT)?,
+        deleted_at: item
+            .contains_key(DELETED_AT)
+            .then(|| timestamp(item, DELETED_AT))
+            .transpose()?,
+        version,
+    })
+}
+
+/// The meta-table key of a guard.
+pub fn guard_key(g: &Guard) -> Item {
+    Item::from([
+        (PK.into(), s(format!("{}#{}", g.field, g.key))),
+        (SK.into(), s("guard")),
+    ])
+}
+
+/// The meta-table key of an active-count shard.
+pub fn counter_key(shard: u32) -> Item {
+    Item::from([
+        (PK.into(), s(format!("count#{shard}"))),
+        (SK.into(), s("users")),
+    ])
+}
+
+/// The partition of the deleted history a record goes to.
+pub fn history_partition(shard: u32) -> String {
+    format!("deleted#{shard}")
+}
+
+/// The meta-table item of a deletion record.
+pub fn deletion_item(d: &DeletionRecord, shards: u32) -> Item {
+    let mut item = Item::from([
+        (PK.into(), s(history_partition(shard_of(&d.id, shards)))),
+        (SK.into(), s(d.history_key())),
+        (ID.into(), s(d.id.to_string())),
+        (BUBBLE_ID.into(), s(d.bubble_id.as_str())),
+        (DELETED_AT.into(), s(d.deleted_at.to_rfc3339())),
+        ("deletedBy".into(), s(d.deleted_by.clone())),
+    ]);
+    if let Some(e) = &d.email {
+        item.insert("email".into(), s(e.clone()));
+    }
+    if let Some(u) = &d.username {
+        item.insert("username".into(), s(u.clone()));
+    }
+    item
+}
+
+/// Reads a deletion record back.
+pub fn deletion_from_item(item: &Item) -> Result<DeletionRecord, String> {
+    let opt = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+    Ok(DeletionRecord {
+        id: Uuid::parse_str(text(item, ID)?).map_err(|e| e.to_string())?,
+        bubble_id: BubbleId::parse(text(item, BUBBLE_ID)?)?,
+        email: opt("email"),
+        username: opt("username"),
+        deleted_at: timestamp(item, DELETED_AT)?,
+        deleted_by: text(item, "deletedBy")?.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Intent, Patch, Plan};
+    use serde_json::json;
+
+    fn user(body: serde_json::Value) -> User {
+        let b = BubbleId::parse("1708861331497x9").unwrap();
+        let p = Patch::from_json(&body).unwrap();
+        match Intent::Upsert(&b, &p).plan(None, None).unwrap() {
+            Plan::Write(t) => t.new,
+            Plan::Unchanged(_) => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn a_user_survives_the_round_trip_through_an_item() {
+        let u = user(
+            json!({"email": "A@x.io", "isAlgorep": false, "producerId": "50658c1e-356e-4407-b120-d110552292d8"}),
+        );
+        let item = user_item(&u, 4);
+        assert_eq!(user_from_item(&item).unwrap(), u);
+        assert_eq!(item[EMAIL_KEY], s("a@x.io"));
+        assert!(item.contains_key(ACTIVE_SHARD));
+    }
+
+    #[test]
+    fn a_deleted_user_leaves_the_active_index_and_frees_its_guards() {
+        let mut u = user(json!({"email": "a@x.io"}));
+        u.deleted_at = Some(Timestamp::now());
+        let item = user_item(&u, 4);
+        assert!(!item.contains_key(ACTIVE_SHARD) && !item.contains_key(ACTIVE_KEY));
+        assert!(!item.contains_key(EMAIL_KEY));
+        assert!(item.contains_key(FEED_KEY));
+        assert_eq!(user_from_item(&item).unwrap(), u);
+    }
+
+    #[test]
+    fn an_item_of_the_wrong_shape_is_refused() {
+        let mut item = user_item(&user(json!({})), 4);
+        item.insert("isAlgorep".into(), s("yes"));
+        assert!(user_from_item(&item).is_err());
+    }
+
+    #[test]
+    fn a_deletion_record_survives_the_round_trip() {
+        let d = DeletionRecord {
+            id: Uuid::new_v4(),
+            bubble_id: BubbleId::parse("b").unwrap(),
+            email: Some("a@x.io".into()),
+            username: None,
+            deleted_at: Timestamp::now(),
+            deleted_by: "ops".into(),
+        };
+        assert_eq!(deletion_from_item(&deletion_item(&d, 4)).unwrap(), d);
+    }
+}

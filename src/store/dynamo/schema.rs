@@ -1,0 +1,154 @@
+//! The tables, described once: local table creation reads this, and a test checks that
+//! `template.yaml` declares the same keys and indexes.
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType,
+};
+use aws_sdk_dynamodb::Client;
+
+use super::item::{ACTIVE_KEY, ACTIVE_SHARD, BUBBLE_ID, FEED_KEY, FEED_SHARD, ID, PK, SK};
+
+/// A secondary index: name, partition key, optional sort key (all string attributes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexDef {
+    /// Index name.
+    pub name: &'static str,
+    /// Partition key attribute.
+    pub hash: &'static str,
+    /// Sort key attribute.
+    pub range: Option<&'static str>,
+}
+
+/// A table: its template logical id, keys and global secondary indexes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableDef {
+    /// The resource's logical id in `template.yaml`.
+    pub logical_id: &'static str,
+    /// Partition key attribute.
+    pub hash: &'static str,
+    /// Sort key attribute.
+    pub range: Option<&'static str>,
+    /// Global secondary indexes, all projecting every attribute.
+    pub indexes: Vec<IndexDef>,
+}
+
+/// Index of users by local id.
+pub const BY_ID: &str = "by-id";
+/// Sparse index of active users, write-sharded, by `createdAt#bubbleId`.
+pub const ACTIVE: &str = "active";
+/// Index of every user, write-sharded, by `updatedAt#bubbleId`: the change feed.
+pub const FEED: &str = "feed";
+
+/// The users table: keyed by `bubbleId`.
+pub fn users_table() -> TableDef {
+    TableDef {
+        logical_id: "UsersTable",
+        hash: BUBBLE_ID,
+        range: None,
+        indexes: vec![
+            IndexDef {
+                name: BY_ID,
+                hash: ID,
+                range: None,
+            },
+            IndexDef {
+                name: ACTIVE,
+                hash: ACTIVE_SHARD,
+                range: Some(ACTIVE_KEY),
+            },
+            IndexDef {
+                name: FEED,
+                hash: FEED_SHARD,
+                range: Some(FEED_KEY),
+            },
+        ],
+    }
+}
+
+/// The meta table: e-mail and username guards, active-count shards, deleted history.
+pub fn meta_table() -> TableDef {
+    TableDef {
+        logical_id: "MetaTable",
+        hash: PK,
+        range: Some(SK),
+        indexes: vec![],
+    }
+}
+
+impl TableDef {
+    /// Every attribute used in a key, once.
+    pub fn key_attributes(&self) -> Vec<&'static str> {
+        let mut names = vec![self.hash];
+        names.extend(self.range);
+        for i in &self.indexes {
+            names.push(i.hash);
+            names.extend(i.range);
+        }
+        let mut seen = Vec::new();
+        names.retain(|n| {
+            let fresh = !seen.contains(n);
+            seen.push(*n);
+            fresh
+        });
+        names
+    }
+
+    /// Creates the table named `name` unless it exists (local runs and tests).
+    pub async fn create_if_missing(&self, client: &Client, name: &str) -> Result<(), String> {
+        if client
+            .describe_table()
+            .table_name(name)
+            .send()
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
+        let key = |hash: &str, range: Option<&str>| {
+            let mut k = vec![key_element(hash, KeyType::Hash)];
+            k.extend(range.map(|r| key_element(r, KeyType::Range)));
+            k
+        };
+        let mut req = client
+            .create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .set_key_schema(Some(key(self.hash, self.range)));
+        for a in self.key_attributes() {
+            req = req.attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(a)
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .map_err(|e| e.to_string())?,
+            );
+        }
+        for i in &self.indexes {
+            req = req.global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(i.name)
+                    .set_key_schema(Some(key(i.hash, i.range)))
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::All)
+                            .build(),
+                    )
+                    .build()
+                    .map_err(|e| e.to_string())?,
+            );
+        }
+        req.send()
+            .await
+            .map_err(|e| format!("create table {name}: {e:?}"))?;
+        Ok(())
+    }
+}
+
+fn key_element(name: &str, kind: KeyType) -> KeySchemaElement {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(kind)
+        .build()
+        .expect("name and key type are set")
+}

@@ -1,0 +1,183 @@
+//! The embedded store: everything in one mutex, with the DynamoDB store's semantics.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use super::{Applied, Slice, StoreError, UserStore};
+use crate::domain::{BubbleId, DeletionRecord, Intent, Plan, Transition, User, UserRef};
+
+#[derive(Default)]
+struct State {
+    users: HashMap<BubbleId, User>,
+    by_id: HashMap<Uuid, BubbleId>,
+    /// `(field, key)` → owner's bubbleId, for active users only.
+    guards: HashMap<(&'static str, String), BubbleId>,
+    active: BTreeMap<String, BubbleId>,
+    feed: BTreeMap<String, BubbleId>,
+    history: BTreeMap<String, DeletionRecord>,
+}
+
+/// An in-process [`UserStore`], for local runs and tests.
+#[derive(Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave a half-applied write (writes are
+        // checked before they start), so a poisoned lock is still consistent.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl State {
+    fn find(&self, key: &UserRef) -> Option<&User> {
+        if let UserRef::Id(id, _) = key {
+            if let Some(u) = self.by_id.get(id).and_then(|b| self.users.get(b)) {
+                return Some(u);
+            }
+        }
+        self.users.get(key.bubble_id())
+    }
+
+    fn write(&mut self, t: Transition) -> Result<User, StoreError> {
+        let me = &t.new.bubble_id;
+        for g in t.claims() {
+            if self
+                .guards
+                .get(&(g.field, g.key.clone()))
+                .is_some_and(|owner| owner != me)
+            {
+                return Err(StoreError::Duplicate(g.field));
+            }
+        }
+        for g in t.releases() {
+            self.guards.remove(&(g.field, g.key));
+        }
+        for g in t.claims() {
+            self.guards.insert((g.field, g.key), me.clone());
+        }
+        if let Some(old) = &t.old {
+            self.feed.remove(&old.feed_key());
+            self.active.remove(&old.active_key());
+        }
+        self.feed.insert(t.new.feed_key(), me.clone());
+        if t.new.is_active() {
+            self.active.insert(t.new.active_key(), me.clone());
+        }
+        if let Some(d) = t.deletion {
+            self.history.insert(d.history_key(), d);
+        }
+        self.by_id.insert(t.new.id, me.clone());
+        self.users.insert(me.clone(), t.new.clone());
+        Ok(t.new)
+    }
+}
+
+/// The entries of `index` strictly after (or, backwards, before) `from`, then from `floor` on.
+fn page<T: Clone>(
+    index: &BTreeMap<String, T>,
+    floor: Option<&str>,
+    after: Option<&str>,
+    limit: usize,
+    forward: bool,
+) -> (Vec<T>, Option<String>) {
+    let range: Box<dyn Iterator<Item = (&String, &T)>> = match (forward, after) {
+        (true, Some(a)) => Box::new(index.range::<str, _>((Bound::Excluded(a), Bound::Unbounded))),
+        (true, None) => Box::new(
+            index.range::<str, _>((Bound::Included(floor.unwrap_or("")), Bound::Unbounded)),
+        ),
+        (false, Some(a)) => Box::new(
+            index
+                .range::<str, _>((Bound::Unbounded, Bound::Excluded(a)))
+                .rev(),
+        ),
+        (false, None) => Box::new(index.iter().rev()),
+    };
+    let mut taken: Vec<(&String, &T)> = range.take(limit + 1).collect();
+    let more = taken.len() > limit;
+    taken.truncate(limit);
+    let next = if more {
+        taken.last().map(|(k, _)| (*k).clone())
+    } else {
+        None
+    };
+    (taken.into_iter().map(|(_, v)| v.clone()).collect(), next)
+}
+
+#[async_trait]
+impl UserStore for MemoryStore {
+    async fn get(&self, key: &UserRef) -> Result<Option<User>, StoreError> {
+        Ok(self.lock().find(key).cloned())
+    }
+
+    async fn apply(
+        &self,
+        key: &UserRef,
+        intent: &Intent<'_>,
+        expect: Option<u64>,
+    ) -> Result<Applied, StoreError> {
+        let mut state = self.lock();
+        let current = state.find(key).cloned();
+        match intent.plan(current.as_ref(), expect)? {
+            Plan::Unchanged(user) => Ok(Applied {
+                user,
+                changed: false,
+            }),
+            Plan::Write(t) => state.write(t).map(|user| Applied {
+                user,
+                changed: true,
+            }),
+        }
+    }
+
+    async fn list_active(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Slice<User>, StoreError> {
+        let state = self.lock();
+        let (keys, next) = page(&state.active, None, after, limit, true);
+        Ok(Slice {
+            items: keys.iter().map(|b| state.users[b].clone()).collect(),
+            next,
+        })
+    }
+
+    async fn changes(
+        &self,
+        floor: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Slice<User>, StoreError> {
+        let state = self.lock();
+        let (keys, next) = page(&state.feed, Some(floor), after, limit, true);
+        Ok(Slice {
+            items: keys.iter().map(|b| state.users[b].clone()).collect(),
+            next,
+        })
+    }
+
+    async fn deletions(
+        &self,
+        before: Option<&str>,
+        limit: usize,
+    ) -> Result<Slice<DeletionRecord>, StoreError> {
+        let (items, next) = page(&self.lock().history, None, before, limit, false);
+        Ok(Slice { items, next })
+    }
+
+    async fn count_active(&self) -> Result<u64, StoreError> {
+        Ok(self.lock().active.len() as u64)
+    }
+}
