@@ -63,6 +63,23 @@ pub fn client_settings() -> (RetryConfig, TimeoutConfig) {
     (retry, timeouts)
 }
 
+/// A client for a local DynamoDB-compatible server (moto) at `endpoint`: fixed region and
+/// dummy credentials, the same retry and timeout settings as in production.
+pub fn local_client(endpoint: &str) -> Client {
+    let (retry, timeouts) = client_settings();
+    let conf = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "local", "local", None, None, "local",
+        ))
+        .retry_config(retry)
+        .timeout_config(timeouts)
+        .build();
+    Client::from_conf(conf)
+}
+
 /// What went wrong with one write attempt.
 enum WriteFailure {
     /// The user changed since it was read: here it is now (`None`: it does not exist).

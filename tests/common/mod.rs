@@ -1,0 +1,170 @@
+//! Helpers shared by the integration tests: apps and stores to test, and a request helper.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use http::{HeaderMap, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+use users_api::api::auth::hash_key;
+use users_api::config::Config;
+use users_api::store::dynamo::{local_client, DynamoStore};
+use users_api::store::memory::MemoryStore;
+use users_api::store::UserStore;
+use users_api::{app, AppState};
+
+/// The dev keys `make run` configures.
+pub const WRITE_KEY: &str = "dev-write-key";
+/// See [`WRITE_KEY`].
+pub const READ_KEY: &str = "dev-read-key";
+/// Index and counter shards used by the DynamoDB tests.
+pub const SHARDS: u32 = 4;
+
+/// A configuration with the two dev keys.
+pub fn config() -> Config {
+    let keys = format!(
+        "dev-write:write:{},dev-read:read:{}",
+        hash_key(WRITE_KEY),
+        hash_key(READ_KEY)
+    );
+    Config::from_vars(|k| match k {
+        "API_KEYS" => Some(keys.clone()),
+        "CURSOR_SECRET" => Some("test-secret".into()),
+        _ => None,
+    })
+    .expect("test configuration is valid")
+}
+
+/// A fresh embedded store.
+pub fn memory_store() -> Arc<dyn UserStore> {
+    Arc::new(MemoryStore::new())
+}
+
+/// The endpoint of the local DynamoDB server `make test` starts.
+pub fn dynamo_endpoint() -> String {
+    std::env::var("DYNAMODB_ENDPOINT").expect(
+        "DYNAMODB_ENDPOINT is not set: run the tests with `make test`, which starts a local moto_server",
+    )
+}
+
+/// A DynamoDB store on fresh tables of the local server.
+pub async fn dynamo() -> DynamoStore {
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let store = DynamoStore::new(
+        local_client(&dynamo_endpoint()),
+        format!("users-{suffix}"),
+        format!("meta-{suffix}"),
+        SHARDS,
+    );
+    store.create_tables().await.expect("tables are created");
+    store
+}
+
+/// [`dynamo`] behind the trait.
+pub async fn dynamo_store() -> Arc<dyn UserStore> {
+    Arc::new(dynamo().await)
+}
+
+/// A router on `store` with the dev keys.
+pub fn router(store: Arc<dyn UserStore>) -> axum::Router {
+    app(AppState::new(store, &config()))
+}
+
+/// A response, read whole.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+}
+
+impl Answer {
+    /// The body as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The storage request count from `Server-Timing`.
+    pub fn db_requests(&self) -> u64 {
+        let timing = self.header("server-timing").expect("Server-Timing is set");
+        let desc = timing.split("desc=\"").nth(1).expect("desc");
+        desc.split(' ').next().unwrap().parse().expect("a count")
+    }
+}
+
+/// Sends one request through the router.
+pub async fn send(
+    app: &axum::Router,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Answer {
+    let mut req = Request::builder().method(method).uri(path);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = req
+        .body(
+            body.map(|b| Body::from(b.to_owned()))
+                .unwrap_or_else(Body::empty),
+        )
+        .unwrap();
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    Answer {
+        status,
+        headers,
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+/// A client that sends the write key.
+pub struct Client {
+    pub app: axum::Router,
+}
+
+impl Client {
+    pub fn new(store: Arc<dyn UserStore>) -> Self {
+        Self { app: router(store) }
+    }
+
+    pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Answer {
+        let body = body.map(|b| b.to_string());
+        send(
+            &self.app,
+            method,
+            path,
+            &[
+                ("authorization", WRITE_KEY),
+                ("content-type", "application/json"),
+            ],
+            body.as_deref(),
+        )
+        .await
+    }
+
+    pub async fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Answer {
+        let body = body.map(|b| b.to_string());
+        let mut all = vec![
+            ("authorization", WRITE_KEY),
+            ("content-type", "application/json"),
+        ];
+        all.extend_from_slice(headers);
+        send(&self.app, method, path, &all, body.as_deref()).await
+    }
+}
