@@ -376,7 +376,7 @@ pub enum Plan {
     /// The request changes nothing: no write, the user as it is.
     Unchanged(User),
     /// The write to make.
-    Write(Transition),
+    Write(Box<Transition>),
 }
 
 impl Intent<'_> {
@@ -401,7 +401,7 @@ impl Intent<'_> {
         let now = Timestamp::now();
         match (self, current) {
             (Intent::Upsert(bubble_id, patch) | Intent::Create(bubble_id, patch), None) => {
-                Ok(Plan::Write(Transition {
+                Ok(Plan::Write(Box::new(Transition {
                     old: None,
                     new: User {
                         id: Uuid::new_v4(),
@@ -413,7 +413,7 @@ impl Intent<'_> {
                         version: 1,
                     },
                     deletion: None,
-                }))
+                })))
             }
             (Intent::Create(..), Some(_)) => Err(DomainError::BubbleIdTaken),
             (Intent::Upsert(_, patch), Some(user)) => merge(user, patch, now, true),
@@ -431,20 +431,20 @@ impl Intent<'_> {
                     deleted_at: new.updated_at,
                     deleted_by: (*by).to_owned(),
                 };
-                Ok(Plan::Write(Transition {
+                Ok(Plan::Write(Box::new(Transition {
                     old: Some(user.clone()),
                     new,
                     deletion: Some(deletion),
-                }))
+                })))
             }
             (Intent::Restore, Some(user)) if !user.is_active() => {
                 let mut new = next_version(user, now);
                 new.deleted_at = None;
-                Ok(Plan::Write(Transition {
+                Ok(Plan::Write(Box::new(Transition {
                     old: Some(user.clone()),
                     new,
                     deletion: None,
-                }))
+                })))
             }
             (Intent::Restore, Some(user)) => Ok(Plan::Unchanged(user.clone())),
             _ => Err(DomainError::NotFound),
@@ -487,11 +487,11 @@ fn merge(
     if revive {
         new.deleted_at = None;
     }
-    Ok(Plan::Write(Transition {
+    Ok(Plan::Write(Box::new(Transition {
         old: Some(user.clone()),
         new,
         deletion: None,
-    }))
+    })))
 }
 
 #[cfg(test)]
@@ -514,7 +514,7 @@ mod tests {
 
     fn written(plan: Result<Plan, DomainError>) -> Transition {
         match plan.unwrap() {
-            Plan::Write(t) => t,
+            Plan::Write(t) => *t,
             Plan::Unchanged(_) => panic!("expected a write"),
         }
     }

@@ -134,7 +134,7 @@ impl UserStore for MemoryStore {
                 user,
                 changed: false,
             }),
-            Plan::Write(t) => state.write(t).map(|user| Applied {
+            Plan::Write(t) => state.write(*t).map(|user| Applied {
                 user,
                 changed: true,
             }),

@@ -1,0 +1,64 @@
+# users-api: `make run` serves the API locally, `make test` runs every check.
+# Both install what they need (Python tools into .venv) on first use.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+VENV := .venv
+TOOLS := $(VENV)/.installed
+PORT ?= 9000
+STORE ?= memory
+EVENT ?= events/02-upsert-seed-200.json
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: help tools run test lint bench build deploy invoke events clean
+
+help:
+	@echo "make run [STORE=dynamodb] [PORT=9000]   serve the API locally"
+	@echo "make test                               every check (fmt, clippy, template, tests)"
+	@echo "make bench                              list and load benchmarks"
+	@echo "make build                              arm64 release zip for Lambda"
+	@echo "make deploy                             sam build && sam deploy --guided"
+	@echo "make invoke EVENT=events/…json          send one event to a running 'make run'"
+
+$(TOOLS): requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+tools: $(TOOLS)
+
+run: tools
+	PORT=$(PORT) STORE=$(STORE) scripts/run.sh
+
+lint: tools
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+	cfn-lint template.yaml
+	AWS_DEFAULT_REGION=us-east-1 sam validate --lint
+
+test: lint
+	mkdir -p target
+	scripts/with-moto.sh 0 cargo test --all-targets 2>&1 | tee target/test.log
+	@awk '/^test result:/ {p += $$4; f += $$6} END {printf "tests: %d passed, %d failed\n", p, f}' target/test.log
+
+bench: tools
+	scripts/bench.sh
+
+build: tools
+	rustup target add aarch64-unknown-linux-gnu
+	cargo lambda build --release --arm64 --output-format zip
+	@ls -l target/lambda/users-api/bootstrap target/lambda/users-api/bootstrap.zip
+
+deploy: tools
+	sam build
+	sam deploy --guided
+
+invoke: tools
+	cargo lambda invoke users-api --invoke-port $(PORT) --data-file $(EVENT)
+
+events:
+	python3 scripts/make_events.py
+
+clean:
+	rm -rf target $(VENV) .moto.log

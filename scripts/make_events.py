@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Writes events/: API Gateway HTTP API (payload v2) events, one per route and outcome.
+
+Files are named NN-<what>-<status>.json and are meant to be replayed in name order against a
+fresh embedded store (tests/events.rs does, and checks each status). Re-run after editing:
+    python3 scripts/make_events.py
+"""
+import json
+import pathlib
+
+WRITE = {"authorization": "dev-write-key", "content-type": "application/json"}
+READ = {"x-api-key": "dev-read-key", "x-api-key-type": "read"}
+SEED_ID = "1708861331497x933611102973227500"
+SEED = {
+    "bubbleId": SEED_ID, "isMailConfirmed": True, "language": "Français",
+    "lastConnexion": "2024-01-19T12:45:04.147Z", "email": "algorep@algorep.ai",
+    "mobilePhone": "0609921214", "producerBubbleId": SEED_ID,
+    "producerId": "50658c1e-356e-4407-b120-d110552292d8", "sellerBubbleId": SEED_ID,
+    "sellerId": "50658c1e-356e-4407-b120-d110552292d8", "originBubbleId": SEED_ID,
+    "originId": "50658c1e-356e-4407-b120-d110552292d8", "lastName": "Macron",
+    "firstName": "Emmanuel", "status": "3 - ACTIF", "role": "producerAdmin",
+    "userSignedUp": True,
+    "avatar": "//15c83987ea78e6559235081e42c9135b.cdn.bubble.io/f1713427188226x475005611045967500/api",
+    "isAlgorep": False, "createdAt": "2024-01-19T12:45:04.147Z", "updatedAt": "2024-01-19T12:45:04.147Z",
+}
+USER = f"/users/{SEED_ID}"
+
+EVENTS = [
+    ("health-200", "GET", "/health", "", {}, None),
+    ("upsert-seed-200", "POST", USER, "", WRITE, SEED),
+    ("upsert-merge-200", "POST", USER, "", WRITE, {"firstName": "Brigitte", "mobilePhone": None}),
+    ("upsert-unchanged-200", "POST", USER, "", WRITE, {"firstName": "Brigitte"}),
+    ("get-by-bubble-id-200", "GET", USER, "", READ, None),
+    ("get-xml-200", "GET", USER, "", {**READ, "accept": "application/xml"}, None),
+    ("upsert-unknown-field-400", "POST", USER, "", WRITE, {"nickname": "Manu"}),
+    ("upsert-bad-email-400", "POST", USER, "", WRITE, {"email": "not-an-address"}),
+    ("upsert-id-in-body-400", "POST", USER, "", WRITE, {"id": "50658c1e-356e-4407-b120-d110552292d8"}),
+    ("upsert-no-key-401", "POST", USER, "", {"content-type": "application/json"}, {"firstName": "X"}),
+    ("upsert-read-key-403", "POST", USER, "", {**READ, "content-type": "application/json"}, {"firstName": "X"}),
+    ("upsert-duplicate-email-409", "POST", "/users/other-user", "", WRITE, {"email": "ALGOREP@algorep.ai"}),
+    ("upsert-stale-if-match-412", "POST", USER, "", {**WRITE, "if-match": "\"1\""}, {"firstName": "X"}),
+    ("upsert-not-json-415", "POST", USER, "", {**WRITE, "content-type": "text/plain"}, "firstName=X"),
+    ("get-missing-404", "GET", "/users/nobody", "", READ, None),
+    ("get-not-acceptable-406", "GET", USER, "", {**READ, "accept": "text/html"}, None),
+    ("unknown-route-404", "GET", "/accounts", "", READ, None),
+    ("method-not-allowed-405", "DELETE", "/health", "", WRITE, None),
+    ("update-put-200", "PUT", USER, "", WRITE, {"role": "producer"}),
+    ("update-patch-200", "PATCH", USER, "", {**WRITE, "content-type": "application/merge-patch+json"}, {"status": "4 - INACTIF"}),
+    ("update-missing-404", "PUT", "/users/nobody", "", WRITE, {"role": "x"}),
+    ("batch-create-200", "POST", "/users", "", WRITE, [
+        {"bubbleId": "batch-1", "email": "one@example.com", "firstName": "One"},
+        {"bubbleId": "batch-2", "email": "algorep@algorep.ai"},
+        {"bubbleId": "batch-3", "nickname": "bad"},
+    ]),
+    ("batch-too-many-413", "POST", "/users", "", WRITE, [{"bubbleId": f"b{i}"} for i in range(101)]),
+    ("batch-not-array-400", "POST", "/users", "", WRITE, {"bubbleId": "x"}),
+    ("list-200", "GET", "/users", "pageSize=1", READ, None),
+    ("list-xml-200", "GET", "/users", "page=2&pageSize=1", {**READ, "accept": "application/xml"}, None),
+    ("list-bad-page-size-400", "GET", "/users", "pageSize=101", READ, None),
+    ("list-tampered-cursor-400", "GET", "/users", "cursor=abc.def", READ, None),
+    ("feed-200", "GET", "/users", "updatedFrom=2024-01-01&pageSize=50", READ, None),
+    ("feed-bad-date-400", "GET", "/users", "updatedFrom=yesterday", READ, None),
+    ("delete-200", "DELETE", USER, "", WRITE, None),
+    ("delete-again-404", "DELETE", USER, "", WRITE, None),
+    ("get-deleted-404", "GET", USER, "", READ, None),
+    ("get-include-deleted-200", "GET", USER, "includeDeleted=true", READ, None),
+    ("deleted-users-200", "GET", "/deleted-users", "", READ, None),
+    ("upsert-takes-freed-email-200", "POST", "/users/newcomer", "", WRITE, {"email": "algorep@algorep.ai"}),
+    ("restore-email-taken-409", "POST", f"{USER}/restore", "", WRITE, None),
+    ("delete-newcomer-200", "DELETE", "/users/newcomer", "", WRITE, None),
+    ("restore-200", "POST", f"{USER}/restore", "", WRITE, None),
+    ("restore-missing-404", "POST", "/users/nobody/restore", "", WRITE, None),
+]
+
+
+def event(n, method, path, query, headers, body):
+    text = None if body is None else body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": {"host": "localhost", "user-agent": "users-api-events", **headers},
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": "localhost",
+            "domainPrefix": "localhost",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
+                     "sourceIp": "127.0.0.1", "userAgent": "users-api-events"},
+            "requestId": f"event-{n:02d}",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "22/Nov/2026:00:00:00 +0000",
+            "timeEpoch": 1795305600000,
+        },
+        **({"body": text} if text is not None else {}),
+        "isBase64Encoded": False,
+    }
+
+
+def main():
+    out = pathlib.Path(__file__).resolve().parent.parent / "events"
+    out.mkdir(exist_ok=True)
+    for old in out.glob("*.json"):
+        old.unlink()
+    for n, (name, *rest) in enumerate(EVENTS, start=1):
+        path = out / f"{n:02d}-{name}.json"
+        path.write_text(json.dumps(event(n, *rest), indent=2, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()

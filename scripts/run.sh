@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Serves the API on http://localhost:$PORT through `cargo lambda watch`, with the dev keys.
+#   STORE=memory (default): the embedded store.
+#   STORE=dynamodb: a local moto_server on 127.0.0.1:8000 (unless AWS_ENDPOINT_URL_DYNAMODB
+#   points elsewhere), tables created if missing.
+# Ctrl-C stops everything it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PORT=${PORT:-9000}
+export STORE=${STORE:-memory}
+# The hashes of dev-write-key and dev-read-key (see README: "Configuration").
+export API_KEYS=${API_KEYS:-dev-write:write:2cc827ddd1d176c150091ef0c8e181de15afbaf3c855263ca0d9069f7c2c3309,dev-read:read:bb22af3bbb7413af1d7c8f58b0a8c03350ab86a93e30cb92eb5021f477294ace}
+export CURSOR_SECRET=${CURSOR_SECRET:-local-development-cursor-secret}
+export RUST_LOG=${RUST_LOG:-info}
+watch=(cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$PORT")
+
+case "$STORE" in
+  memory)
+    exec "${watch[@]}"
+    ;;
+  dynamodb)
+    export TABLE_NAME=${TABLE_NAME:-users-local} META_TABLE_NAME=${META_TABLE_NAME:-users-meta-local}
+    export CREATE_TABLES=true AWS_REGION=${AWS_REGION:-us-east-1}
+    export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-local} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-local}
+    if [ -n "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
+      exec "${watch[@]}"
+    fi
+    exec scripts/with-moto.sh 8000 "${watch[@]}"
+    ;;
+  *)
+    echo "STORE must be memory or dynamodb" >&2
+    exit 2
+    ;;
+esac

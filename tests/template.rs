@@ -1,0 +1,116 @@
+//! `template.yaml` declares the same tables, keys and indexes as the code creates locally.
+
+use serde_yaml::Value;
+use users_api::store::dynamo::schema::{meta_table, users_table, IndexDef, TableDef};
+
+fn template() -> Value {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/template.yaml")).unwrap();
+    serde_yaml::from_str(&text).expect("template.yaml parses")
+}
+
+fn keys(schema: &Value) -> (String, Option<String>) {
+    let mut hash = None;
+    let mut range = None;
+    for k in schema.as_sequence().expect("a KeySchema list") {
+        let name = k["AttributeName"].as_str().unwrap().to_owned();
+        match k["KeyType"].as_str().unwrap() {
+            "HASH" => hash = Some(name),
+            "RANGE" => range = Some(name),
+            other => panic!("key type {other}"),
+        }
+    }
+    (hash.expect("a HASH key"), range)
+}
+
+/// A table's shape: partition key, sort key, indexes (name, hash, range), key attributes.
+type Shape = (
+    String,
+    Option<String>,
+    Vec<(String, String, Option<String>)>,
+    Vec<String>,
+);
+
+fn declared(resource: &Value) -> Shape {
+    let props = &resource["Properties"];
+    let (hash, range) = keys(&props["KeySchema"]);
+    let mut indexes: Vec<_> = props["GlobalSecondaryIndexes"]
+        .as_sequence()
+        .map(|gsis| {
+            gsis.iter()
+                .map(|g| {
+                    assert_eq!(g["Projection"]["ProjectionType"], "ALL");
+                    let (h, r) = keys(&g["KeySchema"]);
+                    (g["IndexName"].as_str().unwrap().to_owned(), h, r)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    indexes.sort();
+    let mut attributes: Vec<String> = props["AttributeDefinitions"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            assert_eq!(a["AttributeType"], "S");
+            a["AttributeName"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    attributes.sort();
+    (hash, range, indexes, attributes)
+}
+
+fn expected(def: &TableDef) -> Shape {
+    let mut indexes: Vec<_> = def
+        .indexes
+        .iter()
+        .map(|IndexDef { name, hash, range }| {
+            (name.to_string(), hash.to_string(), range.map(str::to_owned))
+        })
+        .collect();
+    indexes.sort();
+    let mut attributes: Vec<String> = def.key_attributes().iter().map(|a| a.to_string()).collect();
+    attributes.sort();
+    (
+        def.hash.to_owned(),
+        def.range.map(str::to_owned),
+        indexes,
+        attributes,
+    )
+}
+
+#[test]
+fn the_template_declares_the_tables_the_code_uses() {
+    let t = template();
+    for def in [users_table(), meta_table()] {
+        let resource = &t["Resources"][def.logical_id];
+        assert_eq!(
+            resource["Type"], "AWS::DynamoDB::Table",
+            "{}",
+            def.logical_id
+        );
+        assert_eq!(
+            declared(resource),
+            expected(&def),
+            "{} drifted from src/store/dynamo/schema.rs",
+            def.logical_id
+        );
+        let props = &resource["Properties"];
+        assert_eq!(
+            props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+            true
+        );
+        assert_eq!(props["SSESpecification"]["SSEEnabled"], true);
+    }
+}
+
+#[test]
+fn the_function_is_an_arm64_cargo_lambda_build_with_secret_key_hashes() {
+    let t = template();
+    let f = &t["Resources"]["UsersFunction"];
+    assert_eq!(f["Metadata"]["BuildMethod"], "rust-cargolambda");
+    assert_eq!(f["Properties"]["Runtime"], "provided.al2023");
+    assert_eq!(f["Properties"]["Architectures"][0], "arm64");
+    assert_eq!(t["Parameters"]["ApiKeyHashes"]["NoEcho"], true);
+    assert!(t["Outputs"]["ApiUrl"].is_mapping());
+}
