@@ -510,24 +510,7 @@ async fn the_deleted_history_lists_newest_first(store: Store) {
     assert!(rest.next.is_none());
 }
 
-macro_rules! contract {
-    ($($name:ident),* $(,)?) => {
-        mod memory {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(super::common::memory_store()).await
-            })*
-        }
-        mod dynamodb {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                super::$name(super::common::dynamo_store().await).await
-            })*
-        }
-    };
-}
-
-contract!(
+on_both_stores!(
     an_upsert_creates_a_user_with_a_fresh_id_at_version_1,
     absent_fields_stay_and_null_erases,
     a_write_that_changes_nothing_keeps_version_and_updated_at,

@@ -1,6 +1,28 @@
 //! Helpers shared by the integration tests: apps and stores to test, and a request helper.
 #![allow(dead_code)]
 
+pub mod invariants;
+
+/// Runs each named `async fn(Arc<dyn UserStore>)` as a test on a fresh embedded store and on
+/// a fresh DynamoDB store of the local server: one suite, two stores.
+#[macro_export]
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod memory {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                super::$name(super::common::memory_store()).await
+            })*
+        }
+        mod dynamodb {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                super::$name(super::common::dynamo_store().await).await
+            })*
+        }
+    };
+}
+
 use std::sync::Arc;
 
 use axum::body::Body;

@@ -1,0 +1,229 @@
+//! The write side through the API, on both stores: update by either id, soft delete with
+//! history, restore, batch create.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::Client;
+use serde_json::{json, Value};
+use users_api::store::UserStore;
+
+async fn updates_find_users_by_local_id_or_bubble_id(store: Arc<dyn UserStore>) {
+    let c = Client::new(store);
+    let id = c
+        .call("POST", "/users/b1", Some(json!({"firstName": "A"})))
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let by_id = c
+        .call(
+            "PUT",
+            &format!("/users/{id}"),
+            Some(json!({"lastName": "L"})),
+        )
+        .await;
+    assert_eq!(
+        (by_id.status.as_u16(), by_id.json()["version"].clone()),
+        (200, json!(2))
+    );
+    let patch = c
+        .call_with(
+            "PATCH",
+            "/users/b1",
+            &[("content-type", "application/merge-patch+json")],
+            Some(json!({"firstName": null})),
+        )
+        .await;
+    assert_eq!(patch.status, 200);
+    assert_eq!(patch.json()["firstName"], Value::Null);
+    assert_eq!(patch.json()["lastName"], "L");
+    assert_eq!(
+        c.call("PUT", "/users/ghost", Some(json!({"lastName": "x"})))
+            .await
+            .json()["error"],
+        "ALGOREP_029"
+    );
+    let bad = c
+        .call("PUT", "/users/b1", Some(json!({"bubbleId": "b2"})))
+        .await;
+    assert_eq!(
+        (
+            bad.status.as_u16(),
+            bad.json()["details"][0]["field"].clone()
+        ),
+        (400, json!("bubbleId"))
+    );
+}
+
+async fn a_deleted_user_is_hidden_freed_recorded_and_restorable(store: Arc<dyn UserStore>) {
+    let c = Client::new(store);
+    let created = c
+        .call(
+            "POST",
+            "/users/b1",
+            Some(json!({"email": "a@x.io", "username": "ada"})),
+        )
+        .await
+        .json();
+    let deleted = c.call("DELETE", "/users/b1", None).await;
+    assert_eq!(deleted.status, 200);
+    assert!(deleted.json()["deletedAt"].is_string());
+    assert_eq!(c.call("GET", "/users/b1", None).await.status, 404);
+    let shown = c.call("GET", "/users/b1?includeDeleted=true", None).await;
+    assert_eq!(shown.json()["id"], created["id"]);
+    assert_eq!(
+        c.call("GET", "/users", None).await.json()["pagination"]["totalItems"],
+        0
+    );
+    assert_eq!(c.call("DELETE", "/users/b1", None).await.status, 404);
+    assert_eq!(c.call("POST", "/users/b1/restore", None).await.status, 200);
+    assert_eq!(c.call("DELETE", "/users/b1", None).await.status, 200);
+
+    let taker = c
+        .call(
+            "POST",
+            "/users/b2",
+            Some(json!({"email": "A@x.io", "username": "ADA"})),
+        )
+        .await;
+    assert_eq!(
+        taker.status, 200,
+        "a deleted user's e-mail and username are free at once"
+    );
+    let refused = c
+        .call(
+            "POST",
+            &format!("/users/{}/restore", created["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (refused.status.as_u16(), refused.json()["error"].clone()),
+        (409, json!("ALGOREP_030"))
+    );
+    assert!(c
+        .call("GET", "/users/b1?includeDeleted=true", None)
+        .await
+        .json()["deletedAt"]
+        .is_string());
+
+    let history = c.call("GET", "/deleted-users", None).await.json();
+    let records = history["data"].as_array().unwrap();
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0]["deletedBy"], "dev-write");
+    assert_eq!(records[0]["email"], "a@x.io");
+    assert!(
+        records[0]["deletedAt"].as_str() > records[1]["deletedAt"].as_str(),
+        "newest first"
+    );
+    let keys: Vec<&str> = records[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "id",
+            "bubbleId",
+            "email",
+            "username",
+            "deletedAt",
+            "deletedBy"
+        ]
+    );
+
+    c.call("DELETE", "/users/b2", None).await;
+    let back = c
+        .call("POST", "/users/b1", Some(json!({"firstName": "Back"})))
+        .await
+        .json();
+    assert_eq!(
+        (back["id"].clone(), back["deletedAt"].clone()),
+        (created["id"].clone(), Value::Null),
+        "an upsert reactivates"
+    );
+    assert_eq!(
+        c.call("GET", "/deleted-users", None).await.json()["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+async fn a_batch_creates_or_refuses_each_item_on_its_own(store: Arc<dyn UserStore>) {
+    let c = Client::new(store);
+    c.call(
+        "POST",
+        "/users/existing",
+        Some(json!({"email": "taken@x.io"})),
+    )
+    .await;
+    let batch = json!([
+        {"bubbleId": "n1", "email": "n1@x.io"},
+        {"bubbleId": "existing"},
+        {"bubbleId": "n2", "email": "TAKEN@x.io"},
+        {"bubbleId": "n3", "nickname": "x"},
+        {"email": "no-bubble@x.io"},
+        {"bubbleId": "n4"},
+    ]);
+    let answer = c.call("POST", "/users", Some(batch)).await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let data = answer.json()["data"].as_array().unwrap().clone();
+    let statuses: Vec<_> = data
+        .iter()
+        .map(|r| (r["index"].as_u64().unwrap(), r["status"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [(0, 201), (1, 409), (2, 409), (3, 400), (4, 400), (5, 201)]
+    );
+    assert_eq!(data[0]["user"]["bubbleId"], "n1");
+    assert_eq!(data[1]["error"], "ALGOREP_030");
+    assert_eq!(data[2]["details"][0]["field"], "email");
+    assert_eq!(data[3]["details"][0]["field"], "nickname");
+    assert!(data[1]["message"].is_string());
+    for gone in ["n2", "n3"] {
+        assert_eq!(
+            c.call("GET", &format!("/users/{gone}"), None).await.status,
+            404,
+            "a refused item leaves nothing"
+        );
+    }
+    assert_eq!(
+        c.call("GET", "/users", None).await.json()["pagination"]["totalItems"],
+        3
+    );
+
+    let too_many: Vec<_> = (0..101)
+        .map(|i| json!({"bubbleId": format!("x{i}")}))
+        .collect();
+    let answer = c.call("POST", "/users", Some(json!(too_many))).await;
+    assert_eq!(
+        (answer.status.as_u16(), answer.json()["error"].clone()),
+        (413, json!("ALGOREP_034"))
+    );
+    for bad in [json!([]), json!({"bubbleId": "x"})] {
+        let answer = c.call("POST", "/users", Some(bad)).await;
+        assert_eq!(
+            (answer.status.as_u16(), answer.json()["error"].clone()),
+            (400, json!("ALGOREP_005"))
+        );
+    }
+    assert_eq!(
+        c.call("GET", "/users", None).await.json()["pagination"]["totalItems"],
+        3,
+        "refused batches write nothing"
+    );
+}
+
+on_both_stores!(
+    updates_find_users_by_local_id_or_bubble_id,
+    a_deleted_user_is_hidden_freed_recorded_and_restorable,
+    a_batch_creates_or_refuses_each_item_on_its_own,
+);

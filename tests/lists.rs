@@ -1,0 +1,251 @@
+//! The read side through the API, on both stores: pages, cursors, the change feed.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::Client;
+use serde_json::{json, Value};
+use users_api::store::UserStore;
+
+/// Follows `nextPageUrl` from `first` to the end; returns every item and the page count.
+async fn walk(c: &Client, first: &str) -> (Vec<Value>, usize) {
+    let mut items = Vec::new();
+    let mut url = Some(first.to_owned());
+    let mut pages = 0;
+    while let Some(u) = url {
+        let answer = c.call("GET", &u, None).await;
+        assert_eq!(answer.status, 200, "{u}: {}", answer.text);
+        let body = answer.json();
+        items.extend(body["data"].as_array().unwrap().iter().cloned());
+        url = body["pagination"]["nextPageUrl"]
+            .as_str()
+            .map(str::to_owned);
+        pages += 1;
+        assert!(pages < 1000, "the walk ends");
+    }
+    (items, pages)
+}
+
+fn bubble_ids(items: &[Value]) -> Vec<String> {
+    items
+        .iter()
+        .map(|u| u["bubbleId"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn the_list_envelope_counts_exactly_and_pages_by_cursor_or_number(store: Arc<dyn UserStore>) {
+    let c = Client::new(store);
+    for i in 0..7 {
+        c.call(
+            "POST",
+            &format!("/users/u{i}"),
+            Some(json!({"firstName": "x"})),
+        )
+        .await;
+    }
+    c.call("DELETE", "/users/u3", None).await;
+    let first = c.call("GET", "/users?pageSize=4", None).await.json();
+    let p = &first["pagination"];
+    assert_eq!(
+        (
+            p["totalItems"].clone(),
+            p["itemsPerPage"].clone(),
+            p["currentPage"].clone(),
+            p["totalPages"].clone()
+        ),
+        (json!(6), json!(4), json!(1), json!(2))
+    );
+    assert!(p["nextPageUrl"]
+        .as_str()
+        .unwrap()
+        .starts_with("/users?pageSize=4&cursor="));
+    let second = c
+        .call("GET", p["nextPageUrl"].as_str().unwrap(), None)
+        .await
+        .json();
+    assert_eq!(second["pagination"]["currentPage"], 2);
+    assert_eq!(
+        second["pagination"]["nextPageUrl"],
+        Value::Null,
+        "null on the last page"
+    );
+    let (all, pages) = walk(&c, "/users?pageSize=4").await;
+    assert_eq!(bubble_ids(&all), ["u0", "u1", "u2", "u4", "u5", "u6"]);
+    assert_eq!(pages, 2);
+    let numbered = c.call("GET", "/users?page=2&pageSize=4", None).await.json();
+    assert_eq!(
+        bubble_ids(numbered["data"].as_array().unwrap()),
+        ["u5", "u6"]
+    );
+    assert_eq!(numbered["pagination"]["currentPage"], 2);
+    let beyond = c.call("GET", "/users?page=9&pageSize=4", None).await.json();
+    assert_eq!(beyond["data"], json!([]));
+    let default = c.call("GET", "/users", None).await.json();
+    assert_eq!(default["pagination"]["itemsPerPage"], 10);
+    assert_eq!(default["data"].as_array().unwrap().len(), 6);
+}
+
+async fn bad_list_parameters_are_named(store: Arc<dyn UserStore>) {
+    let c = Client::new(store);
+    c.call("POST", "/users/a", Some(json!({}))).await;
+    c.call("POST", "/users/b", Some(json!({}))).await;
+    let cursor_url = c.call("GET", "/users?pageSize=1", None).await.json()["pagination"]
+        ["nextPageUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let cursor = cursor_url.split("cursor=").nth(1).unwrap().to_owned();
+    let mut tampered = cursor.clone();
+    let flipped = if tampered.starts_with('e') { "f" } else { "e" };
+    tampered.replace_range(0..1, flipped);
+    let cases = [
+        ("/users?pageSize=0", "pageSize"),
+        ("/users?pageSize=101", "pageSize"),
+        ("/users?pageSize=ten", "pageSize"),
+        ("/users?page=0", "page"),
+        ("/users?page=-1", "page"),
+        (&format!("/users?cursor={tampered}") as &str, "cursor"),
+        ("/users?cursor=not-a-cursor", "cursor"),
+        (
+            &format!("/users?updatedFrom=2024-01-01&cursor={cursor}"),
+            "cursor",
+        ),
+        (&format!("/deleted-users?cursor={cursor}"), "cursor"),
+        ("/users?updatedFrom=yesterday", "updatedFrom"),
+        ("/users?updatedFrom=2024-13-01", "updatedFrom"),
+        ("/users/a?includeDeleted=maybe", "includeDeleted"),
+    ];
+    for (url, name) in cases {
+        let answer = c.call("GET", url, None).await;
+        assert_eq!(answer.status, 400, "{url}");
+        let body = answer.json();
+        assert_eq!(
+            (body["error"].clone(), body["details"][0]["field"].clone()),
+            (json!("ALGOREP_005"), json!(name)),
+            "{url}"
+        );
+    }
+}
+
+async fn the_feed_lists_changes_since_t_with_tombstones(store: Arc<dyn UserStore>) {
+    let c = Client::new(store);
+    for b in ["a", "b", "c", "d"] {
+        c.call(
+            "POST",
+            &format!("/users/{b}"),
+            Some(json!({"firstName": "1"})),
+        )
+        .await;
+    }
+    let cut = c.call("GET", "/users/b", None).await.json()["updatedAt"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    c.call("DELETE", "/users/a", None).await;
+    c.call("POST", "/users/c", Some(json!({"firstName": "1"})))
+        .await; // changes nothing
+    c.call("POST", "/users/d", Some(json!({"firstName": "2"})))
+        .await;
+    let (items, _) = walk(
+        &c,
+        &format!("/users?updatedFrom={}&pageSize=2", cut.replace('+', "%2B")),
+    )
+    .await;
+    assert_eq!(bubble_ids(&items), ["b", "c", "a", "d"]);
+    assert!(
+        items[2]["deletedAt"].is_string(),
+        "a deletion shows as a tombstone"
+    );
+    let stamps: Vec<&str> = items
+        .iter()
+        .map(|u| u["updatedAt"].as_str().unwrap())
+        .collect();
+    assert!(
+        stamps.windows(2).all(|w| w[0] < w[1]),
+        "ascending updatedAt"
+    );
+    let first = c
+        .call("GET", "/users?updatedFrom=2000-01-01&pageSize=2", None)
+        .await
+        .json();
+    assert_eq!(first["pagination"]["totalItems"], Value::Null);
+    assert!(first["pagination"]["nextPageUrl"]
+        .as_str()
+        .unwrap()
+        .starts_with("/users?updatedFrom=2000-01-01T00%3A00%3A00.000Z&pageSize=2&cursor="));
+    let (everything, _) = walk(&c, "/users?updatedFrom=2000-01-01&pageSize=3").await;
+    assert_eq!(everything.len(), 4);
+    let later = c
+        .call("GET", "/users?updatedFrom=2999-01-01", None)
+        .await
+        .json();
+    assert_eq!(later["data"], json!([]));
+}
+
+async fn a_walk_under_concurrent_writes_sees_every_steady_user_once(store: Arc<dyn UserStore>) {
+    let c = Arc::new(Client::new(store));
+    for i in 0..24 {
+        c.call(
+            "POST",
+            &format!("/users/steady{i:02}"),
+            Some(json!({"firstName": "0"})),
+        )
+        .await;
+    }
+    for i in 0..6 {
+        c.call(
+            "POST",
+            &format!("/users/churn{i}"),
+            Some(json!({"firstName": "0"})),
+        )
+        .await;
+    }
+    let writer = {
+        let c = c.clone();
+        tokio::spawn(async move {
+            for round in 0..12 {
+                let steady = format!("/users/steady{:02}", (round * 7) % 24);
+                c.call(
+                    "POST",
+                    &steady,
+                    Some(json!({"firstName": format!("{round}")})),
+                )
+                .await;
+                c.call("POST", &format!("/users/new{round}"), Some(json!({})))
+                    .await;
+                let churn = format!("/users/churn{}", round % 6);
+                if c.call("DELETE", &churn, None).await.status == 404 {
+                    c.call("POST", &format!("{churn}/restore"), None).await;
+                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        })
+    };
+    let (items, _) = walk(&c, "/users?pageSize=3").await;
+    writer.await.unwrap();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for b in bubble_ids(&items) {
+        *seen.entry(b).or_default() += 1;
+    }
+    for i in 0..24 {
+        assert_eq!(
+            seen.get(&format!("steady{i:02}")),
+            Some(&1),
+            "steady{i:02} seen exactly once"
+        );
+    }
+    assert!(
+        seen.values().all(|n| *n == 1),
+        "no user is listed twice: {seen:?}"
+    );
+}
+
+on_both_stores!(
+    the_list_envelope_counts_exactly_and_pages_by_cursor_or_number,
+    bad_list_parameters_are_named,
+    the_feed_lists_changes_since_t_with_tombstones,
+    a_walk_under_concurrent_writes_sees_every_steady_user_once,
+);

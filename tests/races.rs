@@ -1,0 +1,135 @@
+//! Lifecycle races, on both stores: whatever the interleaving, never two active owners of an
+//! e-mail, never a half-deleted user, never a history record without its deletion.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::invariants;
+use common::Client;
+use serde_json::json;
+use users_api::store::UserStore;
+
+const ROUNDS: usize = 4;
+
+async fn a_delete_racing_an_update_leaves_a_whole_user(store: Arc<dyn UserStore>) {
+    let c = Arc::new(Client::new(store.clone()));
+    for round in 0..ROUNDS {
+        let path = format!("/users/r{round}");
+        let email = format!("r{round}@x.io");
+        assert_eq!(
+            c.call(
+                "POST",
+                &path,
+                Some(json!({"email": email, "username": format!("u{round}")}))
+            )
+            .await
+            .status,
+            200
+        );
+        let (a, b) = (c.clone(), c.clone());
+        let (p1, p2) = (path.clone(), path.clone());
+        let delete = tokio::spawn(async move { a.call("DELETE", &p1, None).await.status.as_u16() });
+        let update = tokio::spawn(async move {
+            b.call(
+                "PUT",
+                &p2,
+                Some(json!({"email": format!("moved{round}@x.io")})),
+            )
+            .await
+            .status
+            .as_u16()
+        });
+        let (d, u) = (delete.await.unwrap(), update.await.unwrap());
+        assert_eq!(d, 200, "the delete always finds the user");
+        assert!(
+            u == 200 || u == 404,
+            "the update either ran first or found the user deleted: {u}"
+        );
+    }
+    invariants::check(&store).await;
+}
+
+async fn two_restores_racing_for_one_email_make_one_owner(store: Arc<dyn UserStore>) {
+    let c = Arc::new(Client::new(store.clone()));
+    for round in 0..ROUNDS {
+        let email = format!("shared{round}@x.io");
+        let (a, b) = (format!("/users/a{round}"), format!("/users/b{round}"));
+        for p in [&a, &b] {
+            assert_eq!(
+                c.call("POST", p, Some(json!({"email": email})))
+                    .await
+                    .status
+                    .as_u16(),
+                if p == &a { 200 } else { 409 }
+            );
+        }
+        // b takes the e-mail once a is deleted; then both are deleted and race to come back.
+        c.call("DELETE", &a, None).await;
+        assert_eq!(
+            c.call("POST", &b, Some(json!({"email": email})))
+                .await
+                .status,
+            200
+        );
+        c.call("DELETE", &b, None).await;
+        let (c1, c2) = (c.clone(), c.clone());
+        let (ra, rb) = (format!("{a}/restore"), format!("{b}/restore"));
+        let t1 = tokio::spawn(async move { c1.call("POST", &ra, None).await.status.as_u16() });
+        let t2 = tokio::spawn(async move { c2.call("POST", &rb, None).await.status.as_u16() });
+        let mut outcomes = [t1.await.unwrap(), t2.await.unwrap()];
+        outcomes.sort();
+        assert_eq!(outcomes, [200, 409], "exactly one restore wins the e-mail");
+    }
+    invariants::check(&store).await;
+}
+
+async fn a_batch_racing_single_upserts_for_one_email_makes_one_owner(store: Arc<dyn UserStore>) {
+    let c = Arc::new(Client::new(store.clone()));
+    for round in 0..ROUNDS {
+        let email = format!("contested{round}@x.io");
+        let batch: Vec<_> = (0..4)
+            .map(|i| json!({"bubbleId": format!("batch{round}-{i}"), "email": email}))
+            .collect();
+        let cb = c.clone();
+        let batch =
+            tokio::spawn(async move { cb.call("POST", "/users", Some(json!(batch))).await });
+        let singles: Vec<_> = (0..4)
+            .map(|i| {
+                let ci = c.clone();
+                let email = email.clone();
+                tokio::spawn(async move {
+                    ci.call(
+                        "POST",
+                        &format!("/users/single{round}-{i}"),
+                        Some(json!({"email": email})),
+                    )
+                    .await
+                    .status
+                    .as_u16()
+                })
+            })
+            .collect();
+        let batch = batch.await.unwrap();
+        assert_eq!(batch.status, 200, "{}", batch.text);
+        let mut created = batch.json()["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["status"] == 201)
+            .count();
+        for s in singles {
+            let status = s.await.unwrap();
+            assert!(status == 200 || status == 409, "{status}");
+            created += usize::from(status == 200);
+        }
+        assert_eq!(created, 1, "one owner of {email}");
+    }
+    invariants::check(&store).await;
+}
+
+on_both_stores!(
+    a_delete_racing_an_update_leaves_a_whole_user,
+    two_restores_racing_for_one_email_make_one_owner,
+    a_batch_racing_single_upserts_for_one_email_makes_one_owner,
+);
