@@ -4,6 +4,7 @@ pub mod auth;
 pub mod body;
 pub mod error;
 pub mod handlers;
+pub mod limits;
 pub mod paging;
 pub mod render;
 
@@ -20,7 +21,9 @@ use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
 
 use self::auth::{KeyRing, Scope};
+use self::error::ApiError;
 use self::handlers as h;
+use self::limits::{Allowance, RateLimits};
 use self::paging::CursorKey;
 use self::render::{negotiate, Format, Rendered};
 use crate::config::Config;
@@ -36,6 +39,8 @@ pub struct AppState {
     pub keys: Arc<KeyRing>,
     /// Signs pagination cursors.
     pub cursors: CursorKey,
+    /// Per-key rate limits.
+    pub limits: Arc<RateLimits>,
 }
 
 impl AppState {
@@ -45,6 +50,10 @@ impl AppState {
             store,
             keys: Arc::new(config.keys.clone()),
             cursors: CursorKey::new(&config.cursor_secret),
+            limits: Arc::new(RateLimits::per_second(
+                config.rate_limit_rps,
+                config.rate_limit_burst,
+            )),
         }
     }
 }
@@ -97,6 +106,12 @@ fn client_id(req: &Request) -> Option<String> {
     Some(safe).filter(|s| !s.is_empty())
 }
 
+fn rate_limit_headers(headers: &mut http::HeaderMap, a: Allowance) {
+    headers.insert("x-ratelimit-limit", HeaderValue::from(a.limit));
+    headers.insert("x-ratelimit-remaining", HeaderValue::from(a.remaining));
+    headers.insert("x-ratelimit-reset", HeaderValue::from(a.reset_secs));
+}
+
 /// Authenticates, runs the handler with storage metered, renders, and logs one line.
 async fn edge(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
@@ -118,13 +133,23 @@ async fn edge(State(app): State<AppState>, mut req: Request, next: Next) -> Resp
     let public = route.as_deref().is_some_and(|r| PUBLIC.contains(&r));
 
     let mut key_name = None;
+    let mut allowance = None;
     let outcome = match negotiated {
         Err(e) => Err(e),
         Ok(_) if public => Ok(()),
-        Ok(_) => app.keys.authenticate(req.headers(), needed).map(|caller| {
-            key_name = Some(caller.name.clone());
-            req.extensions_mut().insert(caller);
-        }),
+        Ok(_) => app
+            .keys
+            .authenticate(req.headers(), needed)
+            .and_then(|caller| {
+                let allowed = app.limits.check(&caller.name);
+                allowance = Some(allowed);
+                key_name = Some(caller.name.clone());
+                req.extensions_mut().insert(caller);
+                match allowed.retry_after {
+                    Some(secs) => Err(ApiError::TooManyRequests(secs)),
+                    None => Ok(()),
+                }
+            }),
     };
     let mut response = match outcome {
         Ok(()) => meter::scope(meter.clone(), next.run(req)).await,
@@ -136,6 +161,9 @@ async fn edge(State(app): State<AppState>, mut req: Request, next: Next) -> Resp
 
     let db_ms = meter.duration().as_secs_f64() * 1000.0;
     let headers = response.headers_mut();
+    if let Some(a) = allowance {
+        rate_limit_headers(headers, a);
+    }
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         headers.insert("x-request-id", v);
     }

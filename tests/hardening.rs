@@ -1,0 +1,120 @@
+//! Rate limits and hostile input: every request gets a coded answer, never a 5xx or a panic.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{send, Client, WRITE_KEY};
+use serde_json::json;
+use users_api::api::limits::RateLimits;
+use users_api::{app, AppState};
+
+#[tokio::test]
+async fn a_key_over_its_rate_gets_429_with_retry_after_and_every_answer_says_its_allowance() {
+    let mut state = AppState::new(common::memory_store(), &common::config());
+    state.limits = Arc::new(RateLimits::per_period(Duration::from_secs(3600), 3));
+    let app = app(state);
+    let h = [("authorization", WRITE_KEY)];
+    for remaining in ["2", "1", "0"] {
+        let answer = send(&app, "GET", "/users", &h, None).await;
+        assert_eq!(answer.status, 200);
+        assert_eq!(answer.header("x-ratelimit-limit"), Some("3"));
+        assert_eq!(answer.header("x-ratelimit-remaining"), Some(remaining));
+        assert!(
+            answer
+                .header("x-ratelimit-reset")
+                .unwrap()
+                .parse::<u64>()
+                .unwrap()
+                > 0
+        );
+    }
+    let refused = send(&app, "GET", "/users/x", &h, None).await;
+    assert_eq!(refused.status, 429);
+    assert_eq!(refused.json()["error"], "ALGOREP_033");
+    let retry: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=3600).contains(&retry));
+    assert_eq!(refused.header("x-ratelimit-remaining"), Some("0"));
+    let other_key = send(
+        &app,
+        "GET",
+        "/users",
+        &[("authorization", common::READ_KEY)],
+        None,
+    )
+    .await;
+    assert_eq!(other_key.status, 200, "limits are per key");
+    let health = send(&app, "GET", "/health", &[], None).await;
+    assert_eq!(
+        (health.status.as_u16(), health.header("x-ratelimit-limit")),
+        (200, None)
+    );
+}
+
+#[tokio::test]
+async fn hostile_bodies_get_400_and_never_a_5xx() {
+    let c = Client::new(common::memory_store());
+    let h = [
+        ("authorization", WRITE_KEY),
+        ("content-type", "application/json"),
+    ];
+    let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    let deep_object = format!("{}1{}", "{\"a\":".repeat(200), "}".repeat(200));
+    let bodies = [
+        deep.as_str(),
+        deep_object.as_str(),
+        r#"{"firstName":"a","firstName":"b"}"#,
+        r#"{"firstName":"\ud800"}"#,
+        "{\"firstName\":\"a\u{1}b\"}",
+        r#"{"firstName":"a\u0000b"}"#,
+        r#"{"isAlgorep":1e400}"#,
+        r#"{"version":123456789012345678901234567890}"#,
+        r#"{"lastName":12345678901234567890123}"#,
+        "\u{feff}{}",
+        "",
+        "null",
+        "\"string\"",
+        r#"{"email":"a@b.c"#,
+    ];
+    for body in bodies {
+        let answer = send(&c.app, "POST", "/users/hostile", &h, Some(body)).await;
+        assert_eq!(answer.status, 400, "{body:.60}: {}", answer.text);
+        assert_eq!(answer.json()["error"], "ALGOREP_005");
+    }
+    let long = json!({"firstName": "é".repeat(1025)});
+    assert_eq!(
+        c.call("POST", "/users/hostile", Some(long)).await.status,
+        400
+    );
+    let fits = json!({"firstName": "é".repeat(1024), "lastName": "🦀".repeat(1024)});
+    assert_eq!(
+        c.call("POST", "/users/hostile", Some(fits)).await.status,
+        200,
+        "limits count characters, not bytes"
+    );
+}
+
+#[tokio::test]
+async fn odd_paths_get_a_coded_answer() {
+    let c = Client::new(common::memory_store());
+    let paths = [
+        ("/users/%00", 400),
+        ("/users/..%2F..%2Fetc", 400),
+        ("/users/%F0%9F%A6%80", 400),
+        ("/users/a%20b", 400),
+        (&format!("/users/{}", "x".repeat(129)) as &str, 400),
+        ("/users/ok.id_1:2-3", 404),
+        ("/users/%ZZ", 400),
+        ("/users//", 404),
+        ("/users/a/b", 404),
+    ];
+    for (path, status) in paths {
+        let answer = c.call("GET", path, None).await;
+        assert_eq!(answer.status.as_u16(), status, "{path}: {}", answer.text);
+        assert!(answer.json()["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("ALGOREP_"));
+    }
+}
