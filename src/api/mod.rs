@@ -5,8 +5,10 @@ pub mod body;
 pub mod error;
 pub mod handlers;
 pub mod limits;
+pub mod openapi;
 pub mod paging;
 pub mod render;
+pub mod routes;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -14,7 +16,6 @@ use std::time::Instant;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::Router;
 use http::{HeaderValue, Method};
 use lambda_http::request::RequestContext;
@@ -63,19 +64,9 @@ const PUBLIC: [&str; 2] = ["/health", "/openapi.json"];
 
 /// The one router: Lambda, `cargo lambda watch` and the tests all use it.
 pub fn app(state: AppState) -> Router {
-    Router::new()
-        .route("/health", get(h::health))
-        .route("/users", get(h::list_users).post(h::batch_create))
-        .route(
-            "/users/{key}",
-            post(h::upsert)
-                .get(h::get_user)
-                .put(h::update)
-                .patch(h::update)
-                .delete(h::delete),
-        )
-        .route("/users/{key}/restore", post(h::restore))
-        .route("/deleted-users", get(h::deleted_users))
+    routes::routes()
+        .into_iter()
+        .fold(Router::new(), |router, r| router.route(r.path, r.handler))
         .method_not_allowed_fallback(h::method_not_allowed)
         .fallback(h::no_route)
         .layer(middleware::from_fn_with_state(state.clone(), edge))

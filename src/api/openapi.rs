@@ -1,0 +1,309 @@
+//! The OpenAPI 3.1 document, generated from the route table and the field table.
+
+use std::sync::OnceLock;
+
+use axum::response::{IntoResponse, Response};
+use http::{header, HeaderValue};
+use serde_json::{json, Map, Value};
+
+use super::handlers::MAX_BATCH;
+use super::routes::{routes, BodyKind, Route};
+use crate::domain::{Kind, FIELDS};
+
+const EXTERNAL_ID: &str = "^[A-Za-z0-9._:-]{1,128}$";
+/// Statuses every route can answer.
+const ALWAYS: [u16; 2] = [406, 500];
+/// Statuses every protected route can answer.
+const PROTECTED: [u16; 4] = [401, 403, 429, 503];
+
+/// `GET /openapi.json`.
+pub async fn serve() -> Response {
+    static DOC: OnceLock<String> = OnceLock::new();
+    let text = DOC.get_or_init(|| document().to_string());
+    let mut response = text.clone().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn field_schema(kind: Kind) -> Value {
+    match kind {
+        Kind::Bool => json!({"type": ["boolean", "null"]}),
+        Kind::Text { max_chars } => json!({"type": ["string", "null"], "maxLength": max_chars}),
+        Kind::Email => json!({"type": ["string", "null"], "format": "email", "maxLength": 254}),
+        Kind::Username => {
+            json!({"type": ["string", "null"], "minLength": 1, "maxLength": 128, "pattern": "^\\S+$"})
+        }
+        Kind::DateTime => json!({"type": ["string", "null"], "format": "date-time"}),
+        Kind::ExternalId => json!({"type": ["string", "null"], "pattern": EXTERNAL_ID}),
+        Kind::Uuid => json!({"type": ["string", "null"], "format": "uuid"}),
+    }
+}
+
+fn schemas() -> Value {
+    let mut user = Map::new();
+    user.insert("id".into(), json!({"type": "string", "format": "uuid"}));
+    user.insert(
+        "bubbleId".into(),
+        json!({"type": "string", "pattern": EXTERNAL_ID}),
+    );
+    let mut write = Map::new();
+    write.insert("bubbleId".into(), json!({"type": "string", "pattern": EXTERNAL_ID, "description": "Must equal the user's bubbleId."}));
+    for f in &FIELDS {
+        user.insert(f.name.into(), field_schema(f.kind));
+        write.insert(f.name.into(), field_schema(f.kind));
+    }
+    for owned in ["createdAt", "updatedAt"] {
+        user.insert(
+            owned.into(),
+            json!({"type": "string", "format": "date-time"}),
+        );
+        write.insert(
+            owned.into(),
+            json!({"description": "Accepted and ignored: the service's clock owns it."}),
+        );
+    }
+    user.insert(
+        "deletedAt".into(),
+        json!({"type": ["string", "null"], "format": "date-time"}),
+    );
+    user.insert("version".into(), json!({"type": "integer", "minimum": 1}));
+    let required: Vec<&String> = user.keys().collect();
+    let pagination = json!({
+        "type": "object",
+        "required": ["totalItems", "itemsPerPage", "currentPage", "totalPages", "nextPageUrl"],
+        "properties": {
+            "totalItems": {"type": ["integer", "null"], "minimum": 0},
+            "itemsPerPage": {"type": "integer", "minimum": 1, "maximum": 100},
+            "currentPage": {"type": "integer", "minimum": 1},
+            "totalPages": {"type": ["integer", "null"], "minimum": 0},
+            "nextPageUrl": {"type": ["string", "null"]}
+        }
+    });
+    let list = |item: &str| {
+        json!({
+            "type": "object",
+            "required": ["data", "pagination"],
+            "xml": {"name": "export"},
+            "properties": {
+                "data": {"type": "array", "items": {"$ref": format!("#/components/schemas/{item}")}},
+                "pagination": {"$ref": "#/components/schemas/Pagination"}
+            }
+        })
+    };
+    json!({
+        "User": {"type": "object", "xml": {"name": "user"}, "required": required, "properties": user, "additionalProperties": false},
+        "UserWrite": {
+            "type": "object",
+            "description": "JSON Merge Patch: an absent field stays, null erases, a value sets.",
+            "properties": write,
+            "additionalProperties": false
+        },
+        "BatchItem": {"allOf": [{"$ref": "#/components/schemas/UserWrite"}], "required": ["bubbleId"]},
+        "Batch": {"type": "array", "minItems": 1, "maxItems": MAX_BATCH, "items": {"$ref": "#/components/schemas/BatchItem"}},
+        "BatchResult": {
+            "type": "object",
+            "required": ["data"],
+            "properties": {"data": {"type": "array", "items": {
+                "type": "object",
+                "required": ["index", "status"],
+                "properties": {
+                    "index": {"type": "integer", "minimum": 0},
+                    "status": {"type": "integer", "enum": [201, 400, 409, 500, 503]},
+                    "user": {"$ref": "#/components/schemas/User"},
+                    "error": {"type": "string", "pattern": "^ALGOREP_[0-9]{3}$"},
+                    "message": {"type": "string"},
+                    "details": {"$ref": "#/components/schemas/Details"}
+                }
+            }}}
+        },
+        "Pagination": pagination,
+        "UserList": list("User"),
+        "DeletionRecord": {
+            "type": "object",
+            "required": ["id", "bubbleId", "email", "username", "deletedAt", "deletedBy"],
+            "properties": {
+                "id": {"type": "string", "format": "uuid"},
+                "bubbleId": {"type": "string", "pattern": EXTERNAL_ID},
+                "email": {"type": ["string", "null"]},
+                "username": {"type": ["string", "null"]},
+                "deletedAt": {"type": "string", "format": "date-time"},
+                "deletedBy": {"type": "string", "description": "The name of the API key that deleted."}
+            }
+        },
+        "DeletionList": list("DeletionRecord"),
+        "Details": {"type": "array", "items": {
+            "type": "object", "required": ["field", "reason"],
+            "properties": {"field": {"type": "string"}, "reason": {"type": "string"}}
+        }},
+        "Error": {
+            "type": "object",
+            "xml": {"name": "error"},
+            "required": ["error", "message", "status"],
+            "properties": {
+                "error": {"type": "string", "pattern": "^ALGOREP_[0-9]{3}$"},
+                "message": {"type": "string"},
+                "status": {"type": "integer"},
+                "details": {"$ref": "#/components/schemas/Details"}
+            }
+        },
+        "Health": {"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}},
+        "Any": {}
+    })
+}
+
+fn headers(route: &Route, status: u16) -> Value {
+    let mut h = Map::new();
+    h.insert(
+        "X-Request-Id".into(),
+        json!({"description": "The Lambda request id.", "schema": {"type": "string"}}),
+    );
+    h.insert("Server-Timing".into(), json!({"description": "db;dur=<ms>;desc=\"<n> requests\": storage work for this request.", "schema": {"type": "string"}}));
+    if route.scope.is_some() && status != 401 && status != 403 {
+        for (name, doc) in [
+            ("X-RateLimit-Limit", "The key's burst."),
+            (
+                "X-RateLimit-Remaining",
+                "Requests left in the key's bucket.",
+            ),
+            (
+                "X-RateLimit-Reset",
+                "Seconds until the bucket is full again.",
+            ),
+        ] {
+            h.insert(
+                name.into(),
+                json!({"description": doc, "schema": {"type": "integer", "minimum": 0}}),
+            );
+        }
+    }
+    if status == 429 || status == 503 {
+        h.insert(
+            "Retry-After".into(),
+            json!({"description": "Seconds to wait.", "schema": {"type": "integer", "minimum": 1}}),
+        );
+    }
+    if status == 200 && route.success.1 == "User" {
+        h.insert(
+            "ETag".into(),
+            json!({"description": "\"<version>\", for If-Match.", "schema": {"type": "string"}}),
+        );
+    }
+    Value::Object(h)
+}
+
+fn content(schema: &str) -> Value {
+    let reference = json!({"$ref": format!("#/components/schemas/{schema}")});
+    json!({"application/json": {"schema": reference}, "application/xml": {"schema": reference}})
+}
+
+fn error_meaning(status: u16) -> &'static str {
+    match status {
+        400 => "Bad request (ALGOREP_005), naming the field or parameter",
+        401 => "Missing or invalid API key (ALGOREP_031)",
+        403 => "The key's scope does not allow this (ALGOREP_032)",
+        404 => "User not found (ALGOREP_029)",
+        406 => "Accept allows neither JSON nor XML (ALGOREP_038)",
+        409 => "E-mail, username or bubbleId already used (ALGOREP_030)",
+        412 => "If-Match no longer matches (ALGOREP_035)",
+        413 => "Body over 256 KiB or batch over 100 (ALGOREP_034)",
+        415 => "Body is not JSON (ALGOREP_038)",
+        429 => "Too many requests (ALGOREP_033)",
+        503 => "Storage throttled or unavailable (ALGOREP_036)",
+        _ => "Unknown error (ALGOREP_001) or database failure (ALGOREP_003)",
+    }
+}
+
+fn operation(route: &Route) -> Value {
+    let mut params: Vec<Value> = route
+        .params
+        .iter()
+        .map(|p| {
+            json!({
+                "name": p.name, "in": p.location, "required": p.location == "path",
+                "description": p.doc, "schema": serde_json::from_str::<Value>(p.schema).expect("static schema"),
+            })
+        })
+        .collect();
+    if route.if_match {
+        params.push(json!({"name": "If-Match", "in": "header", "required": false,
+            "description": "Apply only if the user is still at this version (\"3\").", "schema": {"type": "string"}}));
+    }
+    if route.scope.is_some() {
+        params.push(
+            json!({"name": "X-API-KEY-TYPE", "in": "header", "required": false,
+            "description": "The scope the caller means to use; more than the key has is 403.",
+            "schema": {"type": "string", "enum": ["read", "write"]}}),
+        );
+        params.push(
+            json!({"name": "X-CLIENT-ID", "in": "header", "required": false,
+            "description": "Logged with the request.", "schema": {"type": "string"}}),
+        );
+    }
+    let mut responses = Map::new();
+    let (ok, schema) = route.success;
+    responses.insert(ok.to_string(), json!({"description": "Success", "headers": headers(route, ok), "content": content(schema)}));
+    let mut errors: Vec<u16> = route.errors.iter().copied().chain(ALWAYS).collect();
+    if route.scope.is_some() {
+        errors.extend(PROTECTED);
+    }
+    errors.sort_unstable();
+    errors.dedup();
+    for status in errors {
+        responses.insert(status.to_string(), json!({
+            "description": error_meaning(status), "headers": headers(route, status), "content": content("Error"),
+        }));
+    }
+    let mut op = json!({
+        "operationId": route.operation_id,
+        "summary": route.summary,
+        "parameters": params,
+        "responses": responses,
+        "security": if route.scope.is_some() { json!([{"authorization": []}, {"apiKey": []}]) } else { json!([]) },
+    });
+    if let Some(body) = route.body {
+        let schema = if body == BodyKind::Batch {
+            "Batch"
+        } else {
+            "UserWrite"
+        };
+        let reference = json!({"$ref": format!("#/components/schemas/{schema}")});
+        let mut media = json!({"application/json": {"schema": reference}});
+        if body == BodyKind::User {
+            media["application/merge-patch+json"] = json!({"schema": reference});
+        }
+        op["requestBody"] = json!({"required": true, "content": media});
+    }
+    if let Some(scope) = route.scope {
+        op["x-key-scope"] = json!(format!("{scope:?}").to_lowercase());
+    }
+    op
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for route in routes() {
+        let entry = paths.entry(route.path).or_insert_with(|| json!({}));
+        entry[route.method.as_str().to_lowercase()] = operation(&route);
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "users-api",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "A user directory other systems sync their users into. Errors are {error: ALGOREP_nnn, message, status}."
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas(),
+            "securitySchemes": {
+                "authorization": {"type": "apiKey", "in": "header", "name": "Authorization",
+                    "description": "The key, or Bearer <key>."},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-KEY"}
+            }
+        }
+    })
+}

@@ -1,0 +1,245 @@
+//! The route table: each route's handler and its description, side by side. The router and
+//! the OpenAPI document are both built from it, so neither can list a route the other lacks.
+
+use axum::routing::{delete, get, patch, post, put, MethodRouter};
+use http::Method;
+
+use super::auth::Scope;
+use super::handlers as h;
+use super::AppState;
+
+/// A query or path parameter.
+#[derive(Debug, Clone, Copy)]
+pub struct Param {
+    /// Its name.
+    pub name: &'static str,
+    /// `path` or `query`.
+    pub location: &'static str,
+    /// JSON Schema of its value.
+    pub schema: &'static str,
+    /// What it means.
+    pub doc: &'static str,
+}
+
+/// The body an operation takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyKind {
+    /// One user's fields, merged (`UserWrite`).
+    User,
+    /// An array of users to create (`UserWrite` with `bubbleId`).
+    Batch,
+}
+
+/// One documented operation.
+pub struct Route {
+    /// HTTP method.
+    pub method: Method,
+    /// Path, with `{name}` parameters (as axum and OpenAPI both write them).
+    pub path: &'static str,
+    /// OpenAPI `operationId`.
+    pub operation_id: &'static str,
+    /// One-line summary.
+    pub summary: &'static str,
+    /// The key scope it needs; `None` for public routes.
+    pub scope: Option<Scope>,
+    /// Parameters.
+    pub params: &'static [Param],
+    /// Request body.
+    pub body: Option<BodyKind>,
+    /// Success status and the schema of its body.
+    pub success: (u16, &'static str),
+    /// Error statuses beyond the ones every protected route can answer.
+    pub errors: &'static [u16],
+    /// Whether the route honours `If-Match`.
+    pub if_match: bool,
+    /// The handler.
+    pub handler: MethodRouter<AppState>,
+}
+
+const REF: Param = Param {
+    name: "ref",
+    location: "path",
+    schema: r#"{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,128}$"}"#,
+    doc: "The user's local id (UUID) or bubbleId; a UUID-shaped ref is looked up as id first. For the upsert it is the bubbleId.",
+};
+const PAGE_SIZE: Param = Param {
+    name: "pageSize",
+    location: "query",
+    schema: r#"{"type":"integer","minimum":1,"maximum":100,"default":10}"#,
+    doc: "Items per page.",
+};
+const PAGE: Param = Param {
+    name: "page",
+    location: "query",
+    schema: r#"{"type":"integer","minimum":1,"maximum":10000,"default":1}"#,
+    doc: "Page number, without a cursor. Reaching page N reads the N-1 pages before it.",
+};
+const CURSOR: Param = Param {
+    name: "cursor",
+    location: "query",
+    schema: r#"{"type":"string"}"#,
+    doc: "Opaque position taken from nextPageUrl; costs one page of reads.",
+};
+const UPDATED_FROM: Param = Param {
+    name: "updatedFrom",
+    location: "query",
+    schema: r#"{"type":"string","anyOf":[{"format":"date-time"},{"format":"date"}]}"#,
+    doc: "Switches to the change feed: every user, deleted ones included, with updatedAt >= this (RFC 3339 or YYYY-MM-DD).",
+};
+const INCLUDE_DELETED: Param = Param {
+    name: "includeDeleted",
+    location: "query",
+    schema: r#"{"type":"boolean","default":false}"#,
+    doc: "Also answer a soft-deleted user.",
+};
+
+/// Every route of the API.
+pub fn routes() -> Vec<Route> {
+    let write = Some(Scope::Write);
+    let read = Some(Scope::Read);
+    vec![
+        Route {
+            method: Method::GET,
+            path: "/health",
+            operation_id: "health",
+            summary: "Liveness check",
+            scope: None,
+            params: &[],
+            body: None,
+            success: (200, "Health"),
+            errors: &[],
+            if_match: false,
+            handler: get(h::health),
+        },
+        Route {
+            method: Method::GET,
+            path: "/openapi.json",
+            operation_id: "openapi",
+            summary: "This OpenAPI 3.1 description",
+            scope: None,
+            params: &[],
+            body: None,
+            success: (200, "Any"),
+            errors: &[],
+            if_match: false,
+            handler: get(super::openapi::serve),
+        },
+        Route {
+            method: Method::GET,
+            path: "/users",
+            operation_id: "listUsers",
+            summary: "Active users a page at a time, or with updatedFrom the change feed",
+            scope: read,
+            params: &[PAGE_SIZE, PAGE, CURSOR, UPDATED_FROM],
+            body: None,
+            success: (200, "UserList"),
+            errors: &[400],
+            if_match: false,
+            handler: get(h::list_users),
+        },
+        Route {
+            method: Method::POST,
+            path: "/users",
+            operation_id: "batchCreateUsers",
+            summary: "Create 1-100 users, each created or refused on its own",
+            scope: write,
+            params: &[],
+            body: Some(BodyKind::Batch),
+            success: (200, "BatchResult"),
+            errors: &[400, 413, 415],
+            if_match: false,
+            handler: post(h::batch_create),
+        },
+        Route {
+            method: Method::POST,
+            path: "/users/{ref}",
+            operation_id: "upsertUser",
+            summary: "Create the user with this bubbleId, or merge the body into it (reactivating a deleted one)",
+            scope: write,
+            params: &[REF],
+            body: Some(BodyKind::User),
+            success: (200, "User"),
+            errors: &[400, 409, 412, 413, 415],
+            if_match: true,
+            handler: post(h::upsert),
+        },
+        Route {
+            method: Method::GET,
+            path: "/users/{ref}",
+            operation_id: "getUser",
+            summary: "One user by local id or bubbleId",
+            scope: read,
+            params: &[REF, INCLUDE_DELETED],
+            body: None,
+            success: (200, "User"),
+            errors: &[400, 404],
+            if_match: false,
+            handler: get(h::get_user),
+        },
+        Route {
+            method: Method::PUT,
+            path: "/users/{ref}",
+            operation_id: "updateUser",
+            summary: "Merge the body into an existing active user",
+            scope: write,
+            params: &[REF],
+            body: Some(BodyKind::User),
+            success: (200, "User"),
+            errors: &[400, 404, 409, 412, 413, 415],
+            if_match: true,
+            handler: put(h::update),
+        },
+        Route {
+            method: Method::PATCH,
+            path: "/users/{ref}",
+            operation_id: "patchUser",
+            summary: "Merge the body into an existing active user (JSON Merge Patch)",
+            scope: write,
+            params: &[REF],
+            body: Some(BodyKind::User),
+            success: (200, "User"),
+            errors: &[400, 404, 409, 412, 413, 415],
+            if_match: true,
+            handler: patch(h::update),
+        },
+        Route {
+            method: Method::DELETE,
+            path: "/users/{ref}",
+            operation_id: "deleteUser",
+            summary: "Soft delete: frees e-mail and username, records the deletion",
+            scope: write,
+            params: &[REF],
+            body: None,
+            success: (200, "User"),
+            errors: &[400, 404, 412],
+            if_match: true,
+            handler: delete(h::delete),
+        },
+        Route {
+            method: Method::POST,
+            path: "/users/{ref}/restore",
+            operation_id: "restoreUser",
+            summary: "Reactivate a soft-deleted user (same id)",
+            scope: write,
+            params: &[REF],
+            body: None,
+            success: (200, "User"),
+            errors: &[400, 404, 409, 412],
+            if_match: true,
+            handler: post(h::restore),
+        },
+        Route {
+            method: Method::GET,
+            path: "/deleted-users",
+            operation_id: "listDeletions",
+            summary: "The deleted history, newest first",
+            scope: read,
+            params: &[PAGE_SIZE, PAGE, CURSOR],
+            body: None,
+            success: (200, "DeletionList"),
+            errors: &[400],
+            if_match: false,
+            handler: get(h::deleted_users),
+        },
+    ]
+}

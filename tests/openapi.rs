@@ -1,0 +1,113 @@
+//! `/openapi.json` describes exactly the routes the router serves.
+
+mod common;
+
+use common::{send, WRITE_KEY};
+use serde_json::Value;
+
+const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+async fn spec(app: &axum::Router) -> Value {
+    let answer = send(app, "GET", "/openapi.json", &[], None).await;
+    assert_eq!(answer.status, 200);
+    answer.json()
+}
+
+fn concrete(path: &str) -> String {
+    path.replace("{ref}", "some-user")
+}
+
+/// Whether the router has a handler for `method` on `path`.
+async fn served(app: &axum::Router, method: &str, path: &str) -> bool {
+    let answer = send(
+        app,
+        method,
+        path,
+        &[
+            ("authorization", WRITE_KEY),
+            ("content-type", "application/json"),
+        ],
+        Some("{}"),
+    )
+    .await;
+    let code = answer.json()["error"].as_str().map(str::to_owned);
+    code.as_deref() != Some("ALGOREP_037")
+}
+
+#[tokio::test]
+async fn every_served_route_is_documented_and_every_documented_route_is_served() {
+    let app = common::router(common::memory_store());
+    let doc = spec(&app).await;
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    let mut probes: Vec<String> = paths.keys().cloned().collect();
+    probes.extend(
+        [
+            "/",
+            "/users/a/b",
+            "/deleted-users/x",
+            "/users/some-user/delete",
+            "/health/x",
+        ]
+        .map(String::from),
+    );
+    for path in probes {
+        for method in METHODS {
+            let documented = paths
+                .get(&path)
+                .is_some_and(|p| p.get(method.to_lowercase()).is_some());
+            let is_served = served(&app, method, &concrete(&path)).await;
+            assert_eq!(
+                documented, is_served,
+                "{method} {path}: documented {documented}, served {is_served}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_reference_resolves_and_every_operation_documents_its_errors() {
+    let app = common::router(common::memory_store());
+    let doc = spec(&app).await;
+    let text = doc.to_string();
+    for r in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = &r[..r.find('"').unwrap()];
+        assert!(
+            doc["components"]["schemas"].get(name).is_some(),
+            "dangling $ref {name}"
+        );
+    }
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let responses = op["responses"].as_object().unwrap();
+            assert!(
+                responses.contains_key("500") && responses.contains_key("406"),
+                "{method} {path}"
+            );
+            if op["security"].as_array().unwrap().is_empty() {
+                continue;
+            }
+            for status in ["401", "403", "429", "503"] {
+                assert!(
+                    responses.contains_key(status),
+                    "{method} {path} documents {status}"
+                );
+            }
+            let ok = &responses["200"]["headers"];
+            for header in ["X-Request-Id", "Server-Timing", "X-RateLimit-Limit"] {
+                assert!(
+                    ok.get(header).is_some(),
+                    "{method} {path} documents {header}"
+                );
+            }
+        }
+    }
+    let user = &doc["components"]["schemas"]["User"]["properties"];
+    for field in users_api::domain::FIELDS.iter() {
+        assert!(
+            user.get(field.name).is_some(),
+            "User schema has {}",
+            field.name
+        );
+    }
+}
