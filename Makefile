@@ -40,6 +40,7 @@ lint: tools
 test: lint
 	mkdir -p target
 	scripts/with-moto.sh 0 cargo test --all-targets 2>&1 | tee target/test.log
+	scripts/schemathesis.sh
 	@awk '/^test result:/ {p += $$4; f += $$6} END {printf "tests: %d passed, %d failed\n", p, f}' target/test.log
 
 bench: tools
@@ -48,7 +49,7 @@ bench: tools
 build: tools
 	rustup target add aarch64-unknown-linux-gnu
 	cargo lambda build --release --arm64 --output-format zip
-	@ls -l target/lambda/users-api/bootstrap target/lambda/users-api/bootstrap.zip
+	@unzip -lv target/lambda/users-api/bootstrap.zip
 
 deploy: tools
 	sam build

@@ -228,8 +228,11 @@ fn operation(route: &Route) -> Value {
         })
         .collect();
     if route.if_match {
-        params.push(json!({"name": "If-Match", "in": "header", "required": false,
-            "description": "Apply only if the user is still at this version (\"3\").", "schema": {"type": "string"}}));
+        params.push(
+            json!({"name": "If-Match", "in": "header", "required": false,
+            "description": "Apply only if the user is still at this version (\"3\", W/\"3\" or *).",
+            "schema": {"type": "string", "pattern": "^(\\*|(W/)?\"[0-9]{1,19}\")$"}}),
+        );
     }
     if route.scope.is_some() {
         params.push(

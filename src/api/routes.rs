@@ -77,7 +77,7 @@ const PAGE: Param = Param {
 const CURSOR: Param = Param {
     name: "cursor",
     location: "query",
-    schema: r#"{"type":"string"}"#,
+    schema: r#"{"type":"string","pattern":"^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$"}"#,
     doc: "Opaque position taken from nextPageUrl; costs one page of reads.",
 };
 const UPDATED_FROM: Param = Param {
