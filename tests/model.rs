@@ -1,0 +1,138 @@
+//! Model-based property test: random sequences of upserts, updates, deletes, restores and
+//! batch creates run against the embedded store and the DynamoDB store (local server). Both
+//! must give the same observable result for every step, and keep every invariant.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::invariants;
+use proptest::prelude::*;
+use serde_json::{json, Map, Value};
+use users_api::domain::{BubbleId, Intent, Patch, User, UserRef};
+use users_api::store::{StoreError, UserStore};
+
+const BUBBLES: [&str; 4] = ["b0", "b1", "b2", "b3"];
+const EMAILS: [&str; 3] = ["a@x.io", "A@X.io", "c@x.io"];
+const USERNAMES: [&str; 2] = ["ada", "bob"];
+
+#[derive(Debug, Clone)]
+enum Op {
+    Upsert(usize, Value),
+    Update(usize, Value),
+    Delete(usize),
+    Restore(usize),
+    Batch(Vec<(usize, Value)>),
+}
+
+/// A field that is absent, erased or set to one of `values`.
+fn slot(
+    name: &'static str,
+    values: &'static [&'static str],
+) -> impl Strategy<Value = Option<(String, Value)>> {
+    prop_oneof![
+        2 => Just(None),
+        1 => Just(Some((name.to_owned(), Value::Null))),
+        3 => proptest::sample::select(values).prop_map(move |v| Some((name.to_owned(), json!(v)))),
+    ]
+}
+
+fn body() -> impl Strategy<Value = Value> {
+    (
+        slot("email", &EMAILS),
+        slot("username", &USERNAMES),
+        slot("firstName", &["Ada", "Bob"]),
+    )
+        .prop_map(|(a, b, c)| Value::Object([a, b, c].into_iter().flatten().collect::<Map<_, _>>()))
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let b = 0..BUBBLES.len();
+    prop_oneof![
+        3 => (b.clone(), body()).prop_map(|(i, v)| Op::Upsert(i, v)),
+        2 => (b.clone(), body()).prop_map(|(i, v)| Op::Update(i, v)),
+        2 => b.clone().prop_map(Op::Delete),
+        2 => b.clone().prop_map(Op::Restore),
+        1 => proptest::collection::vec((b, body()), 1..3).prop_map(Op::Batch),
+    ]
+}
+
+/// What a client can observe of an outcome: ids and timestamps differ between stores.
+fn observed(r: Result<User, StoreError>) -> String {
+    match r {
+        Ok(u) => {
+            let mut j = u.to_json();
+            let deleted = !j["deletedAt"].is_null();
+            for k in ["id", "createdAt", "updatedAt", "deletedAt"] {
+                j.as_object_mut().unwrap().remove(k);
+            }
+            format!("ok deleted={deleted} {j}")
+        }
+        Err(StoreError::Domain(d)) => format!("domain {d:?}"),
+        Err(StoreError::Duplicate(f)) => format!("duplicate {f}"),
+        Err(e) => panic!("storage failure in a model run: {e:?}"),
+    }
+}
+
+async fn run(store: &Arc<dyn UserStore>, op: &Op) -> Vec<String> {
+    let key = |i: usize| UserRef::Bubble(BubbleId::parse(BUBBLES[i]).unwrap());
+    let patch = |v: &Value| Patch::from_json(v).unwrap();
+    let one = |r: Result<users_api::store::Applied, StoreError>| vec![observed(r.map(|a| a.user))];
+    match op {
+        Op::Upsert(i, v) => {
+            let (b, p) = (BubbleId::parse(BUBBLES[*i]).unwrap(), patch(v));
+            one(store.apply(&key(*i), &Intent::Upsert(&b, &p), None).await)
+        }
+        Op::Update(i, v) => one(store
+            .apply(&key(*i), &Intent::Update(&patch(v)), None)
+            .await),
+        Op::Delete(i) => one(store.apply(&key(*i), &Intent::Delete("model"), None).await),
+        Op::Restore(i) => one(store.apply(&key(*i), &Intent::Restore, None).await),
+        Op::Batch(items) => {
+            let mut out = Vec::new();
+            // Items run one after another so both stores see the same order.
+            for (i, v) in items {
+                let (b, p) = (BubbleId::parse(BUBBLES[*i]).unwrap(), patch(v));
+                out.push(observed(
+                    store
+                        .apply(&key(*i), &Intent::Create(&b, &p), None)
+                        .await
+                        .map(|a| a.user),
+                ));
+            }
+            out
+        }
+    }
+}
+
+async fn snapshot(store: &Arc<dyn UserStore>) -> (Vec<String>, u64, usize) {
+    let mut users: Vec<String> = invariants::all_users(store)
+        .await
+        .into_iter()
+        .map(|u| observed(Ok(u)))
+        .collect();
+    users.sort();
+    let deletions = store.deletions(None, 100).await.unwrap().items.len();
+    (users, store.count_active().await.unwrap(), deletions)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn both_stores_agree_and_keep_the_invariants(ops in proptest::collection::vec(op(), 1..14)) {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        rt.block_on(async {
+            let memory = common::memory_store();
+            let dynamo = common::dynamo_store().await;
+            for (step, op) in ops.iter().enumerate() {
+                let expected = run(&memory, op).await;
+                let actual = run(&dynamo, op).await;
+                assert_eq!(actual, expected, "step {step}: {op:?}");
+            }
+            assert_eq!(snapshot(&dynamo).await, snapshot(&memory).await);
+            invariants::check(&memory).await;
+            invariants::check(&dynamo).await;
+        });
+    }
+}
