@@ -25,7 +25,7 @@ use common::Client;
 use serde_json::json;
 use users_api::domain::{BubbleId, Intent, Patch, Plan, User};
 use users_api::store::dynamo::item::{user_item, Item};
-use users_api::store::dynamo::{client_settings, DynamoStore};
+use users_api::store::dynamo::{client_settings, local_client_with, DynamoStore};
 use users_api::store::UserStore;
 
 const THROTTLED: &str = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate exceeded"}"#;
@@ -59,6 +59,18 @@ fn no_such_user() -> Rule {
     mock!(Dynamo::update_item).then_error(|| {
         UpdateItemError::ConditionalCheckFailedException(
             ConditionalCheckFailedException::builder().build(),
+        )
+    })
+}
+
+/// The blind update's failure when the user exists as `current` (DynamoDB returns it).
+fn blind_update_finds(current: &User) -> Rule {
+    let current_item = item(current);
+    mock!(Dynamo::update_item).then_error(move || {
+        UpdateItemError::ConditionalCheckFailedException(
+            ConditionalCheckFailedException::builder()
+                .set_item(Some(current_item.clone()))
+                .build(),
         )
     })
 }
@@ -118,27 +130,16 @@ async fn a_storage_timeout_is_a_503() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     let (retry, _) = client_settings();
-    let conf = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "x", "x", None, None, "test",
-        ))
-        .retry_config(retry.with_initial_backoff(Duration::from_millis(1)))
-        .timeout_config(
-            TimeoutConfig::builder()
-                .operation_attempt_timeout(Duration::from_millis(100))
-                .operation_timeout(Duration::from_millis(500))
-                .build(),
-        )
+    let timeouts = TimeoutConfig::builder()
+        .operation_attempt_timeout(Duration::from_millis(100))
+        .operation_timeout(Duration::from_millis(500))
         .build();
-    let store: Arc<dyn UserStore> = Arc::new(DynamoStore::new(
-        Dynamo::from_conf(conf),
-        "users",
-        "meta",
-        1,
-    ));
+    let dynamo = local_client_with(
+        &endpoint,
+        retry.with_initial_backoff(Duration::from_millis(1)),
+        timeouts,
+    );
+    let store: Arc<dyn UserStore> = Arc::new(DynamoStore::new(dynamo, "users", "meta", 1));
     let answer = Client::new(store).call("GET", "/users/b1", None).await;
     assert_eq!(answer.status, 503, "{}", answer.text);
     assert_eq!(answer.json()["error"], "ALGOREP_036");
@@ -241,15 +242,7 @@ async fn a_throttled_transaction_is_a_503_and_not_retried_as_a_conflict() {
 
 #[tokio::test]
 async fn a_stale_if_match_found_by_the_blind_update_is_412_without_a_write() {
-    let current = user(json!({"firstName": "A"}));
-    let current_item = item(&current);
-    let blind = mock!(Dynamo::update_item).then_error(move || {
-        UpdateItemError::ConditionalCheckFailedException(
-            ConditionalCheckFailedException::builder()
-                .set_item(Some(current_item.clone()))
-                .build(),
-        )
-    });
+    let blind = blind_update_finds(&user(json!({"firstName": "A"})));
     let c = client(&[&blind]);
     let answer = c
         .call_with(
@@ -265,15 +258,7 @@ async fn a_stale_if_match_found_by_the_blind_update_is_412_without_a_write() {
 
 #[tokio::test]
 async fn an_unchanged_write_costs_the_one_failed_conditional_update() {
-    let current = user(json!({"firstName": "A"}));
-    let current_item = item(&current);
-    let blind = mock!(Dynamo::update_item).then_error(move || {
-        UpdateItemError::ConditionalCheckFailedException(
-            ConditionalCheckFailedException::builder()
-                .set_item(Some(current_item.clone()))
-                .build(),
-        )
-    });
+    let blind = blind_update_finds(&user(json!({"firstName": "A"})));
     let c = client(&[&blind]);
     let answer = c
         .call("POST", "/users/b1", Some(json!({"firstName": "A"})))
@@ -297,4 +282,68 @@ async fn an_unexpected_storage_error_is_an_opaque_500() {
     assert_eq!(answer.status, 500, "{}", answer.text);
     assert_eq!(answer.json()["error"], "ALGOREP_003");
     assert!(!answer.text.contains("users-prod") && !answer.text.contains("ResourceNotFound"));
+}
+
+/// Log output captured in memory.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+#[tokio::test]
+async fn failures_are_logged_without_the_users_email_or_the_key() {
+    let logs = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_writer(logs.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let existing = item(&user(json!({"email": "secret.person@x.io"})));
+    let blind = no_such_user();
+    let odd = mock!(Dynamo::transact_write_items).then_error(move || {
+        let mut r = reason("ValidationError");
+        r.item = Some(existing.clone());
+        cancelled(vec![r, reason("None")])
+    });
+    let c = client(&[&blind, &odd]);
+    let answer = c
+        .call_with(
+            "POST",
+            "/users/b1",
+            &[("x-client-id", "bubble-app")],
+            Some(json!({"email": "secret.person@x.io"})),
+        )
+        .await;
+    assert_eq!(answer.status, 500, "{}", answer.text);
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.contains("ValidationError"),
+        "the failure is logged: {text}"
+    );
+    assert!(
+        text.contains("\"route\":\"/users/{ref}\"") && text.contains("bubble-app"),
+        "one request line: {text}"
+    );
+    assert!(
+        !text.contains("secret.person"),
+        "no e-mail in the logs: {text}"
+    );
+    assert!(!text.contains(common::WRITE_KEY), "no key in the logs");
 }

@@ -118,3 +118,43 @@ async fn odd_paths_get_a_coded_answer() {
             .starts_with("ALGOREP_"));
     }
 }
+
+#[tokio::test]
+async fn cors_is_closed_unless_origins_are_configured() {
+    let closed = common::router(common::memory_store());
+    let h = [
+        ("authorization", WRITE_KEY),
+        ("origin", "https://app.example.com"),
+    ];
+    let answer = send(&closed, "GET", "/users", &h, None).await;
+    assert_eq!(answer.header("access-control-allow-origin"), None);
+
+    let mut config = common::config();
+    config.cors_origins = vec!["https://app.example.com".into()];
+    let open = app(AppState::new(common::memory_store(), &config));
+    let allowed = send(&open, "GET", "/users", &h, None).await;
+    assert_eq!(
+        allowed.header("access-control-allow-origin"),
+        Some("https://app.example.com")
+    );
+    let other = [
+        ("authorization", WRITE_KEY),
+        ("origin", "https://evil.example.com"),
+    ];
+    assert_eq!(
+        send(&open, "GET", "/users", &other, None)
+            .await
+            .header("access-control-allow-origin"),
+        None
+    );
+    let preflight = [
+        ("origin", "https://app.example.com"),
+        ("access-control-request-method", "POST"),
+    ];
+    let answer = send(&open, "OPTIONS", "/users/b1", &preflight, None).await;
+    assert_eq!(answer.status, 200);
+    assert!(answer
+        .header("access-control-allow-methods")
+        .unwrap()
+        .contains("POST"));
+}

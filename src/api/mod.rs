@@ -20,6 +20,7 @@ use axum::Router;
 use http::{HeaderValue, Method};
 use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use self::auth::{KeyRing, Scope};
 use self::error::ApiError;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub cursors: CursorKey,
     /// Per-key rate limits.
     pub limits: Arc<RateLimits>,
+    /// Browser origins allowed by CORS; empty keeps CORS closed.
+    pub cors_origins: Vec<HeaderValue>,
 }
 
 impl AppState {
@@ -55,6 +58,11 @@ impl AppState {
                 config.rate_limit_rps,
                 config.rate_limit_burst,
             )),
+            cors_origins: config
+                .cors_origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok())
+                .collect(),
         }
     }
 }
@@ -64,13 +72,54 @@ const PUBLIC: [&str; 2] = ["/health", "/openapi.json"];
 
 /// The one router: Lambda, `cargo lambda watch` and the tests all use it.
 pub fn app(state: AppState) -> Router {
-    routes::routes()
+    let cors = cors(&state.cors_origins);
+    let router = routes::routes()
         .into_iter()
         .fold(Router::new(), |router, r| router.route(r.path, r.handler))
         .method_not_allowed_fallback(h::method_not_allowed)
         .fallback(h::no_route)
         .layer(middleware::from_fn_with_state(state.clone(), edge))
-        .with_state(state)
+        .with_state(state);
+    match cors {
+        Some(layer) => router.layer(layer),
+        None => router,
+    }
+}
+
+/// CORS for the configured origins only; `None` (no CORS headers at all) when there are none.
+fn cors(origins: &[HeaderValue]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let header = |h: &'static str| http::HeaderName::from_static(h);
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins.iter().cloned()))
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
+            .allow_headers([
+                http::header::AUTHORIZATION,
+                http::header::CONTENT_TYPE,
+                http::header::IF_MATCH,
+                header("x-api-key"),
+                header("x-api-key-type"),
+                header("x-client-id"),
+            ])
+            .expose_headers([
+                http::header::ETAG,
+                http::header::RETRY_AFTER,
+                header("x-request-id"),
+                header("server-timing"),
+                header("x-ratelimit-limit"),
+                header("x-ratelimit-remaining"),
+                header("x-ratelimit-reset"),
+            ]),
+    )
 }
 
 /// The Lambda request id, else API Gateway's, else a fresh one (tests, local runs).

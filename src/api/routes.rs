@@ -93,6 +93,28 @@ const INCLUDE_DELETED: Param = Param {
     doc: "Also answer a soft-deleted user.",
 };
 
+/// `PUT` and `PATCH /users/{ref}`: the same merge under two methods.
+fn merge(
+    method: Method,
+    operation_id: &'static str,
+    summary: &'static str,
+    handler: MethodRouter<AppState>,
+) -> Route {
+    Route {
+        method,
+        path: "/users/{ref}",
+        operation_id,
+        summary,
+        scope: Some(Scope::Write),
+        params: &[REF],
+        body: Some(BodyKind::User),
+        success: (200, "User"),
+        errors: &[400, 404, 409, 412, 413, 415],
+        if_match: true,
+        handler,
+    }
+}
+
 /// Every route of the API.
 pub fn routes() -> Vec<Route> {
     let write = Some(Scope::Write);
@@ -176,32 +198,13 @@ pub fn routes() -> Vec<Route> {
             if_match: false,
             handler: get(h::get_user),
         },
-        Route {
-            method: Method::PUT,
-            path: "/users/{ref}",
-            operation_id: "updateUser",
-            summary: "Merge the body into an existing active user",
-            scope: write,
-            params: &[REF],
-            body: Some(BodyKind::User),
-            success: (200, "User"),
-            errors: &[400, 404, 409, 412, 413, 415],
-            if_match: true,
-            handler: put(h::update),
-        },
-        Route {
-            method: Method::PATCH,
-            path: "/users/{ref}",
-            operation_id: "patchUser",
-            summary: "Merge the body into an existing active user (JSON Merge Patch)",
-            scope: write,
-            params: &[REF],
-            body: Some(BodyKind::User),
-            success: (200, "User"),
-            errors: &[400, 404, 409, 412, 413, 415],
-            if_match: true,
-            handler: patch(h::update),
-        },
+        merge(Method::PUT, "updateUser", "Merge the body into an existing active user", put(h::update)),
+        merge(
+            Method::PATCH,
+            "patchUser",
+            "Merge the body into an existing active user (JSON Merge Patch)",
+            patch(h::update),
+        ),
         Route {
             method: Method::DELETE,
             path: "/users/{ref}",

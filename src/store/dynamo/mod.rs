@@ -67,6 +67,11 @@ pub fn client_settings() -> (RetryConfig, TimeoutConfig) {
 /// dummy credentials, the same retry and timeout settings as in production.
 pub fn local_client(endpoint: &str) -> Client {
     let (retry, timeouts) = client_settings();
+    local_client_with(endpoint, retry, timeouts)
+}
+
+/// [`local_client`] with other retry and timeout settings (fault tests).
+pub fn local_client_with(endpoint: &str, retry: RetryConfig, timeouts: TimeoutConfig) -> Client {
     let conf = aws_sdk_dynamodb::Config::builder()
         .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
@@ -430,7 +435,9 @@ impl DynamoStore {
                 }) {
                     return Err(StoreError::Unavailable.into());
                 }
-                Err(StoreError::Backend(format!("transaction cancelled: {reasons:?}")).into())
+                // Only the codes: a reason's item would put a user's e-mail in the logs.
+                let codes: Vec<String> = reasons.iter().map(code).collect();
+                Err(StoreError::Backend(format!("transaction cancelled: {codes:?}")).into())
             }
             e => Err(other(e).into()),
         }

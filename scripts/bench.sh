@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# make bench: the list benchmark on both stores, then the load check. Prints the figures the
+# README's "Performance" section quotes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v wrk > /dev/null; then
+  (apt-get install -y wrk || (apt-get update && apt-get install -y wrk)) > /dev/null
+fi
+cargo build --release --examples --bin users-api
+echo "== list benchmark (page size 100, one user in four soft-deleted)"
+target/release/examples/list_bench memory "${BENCH_MEMORY_USERS:-100000}" 100
+scripts/with-moto.sh 0 target/release/examples/list_bench dynamodb "${BENCH_DYNAMO_USERS:-10000}" 100
+echo "== load check (wrk, 2 threads, 8 connections, ${LOAD_SECONDS:-20} s per run)"
+scripts/load.sh watch
+scripts/load.sh serve
