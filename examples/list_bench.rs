@@ -3,14 +3,18 @@
 //! `cargo run --release --example list_bench -- memory 100000 100`
 //! `cargo run --release --example list_bench -- dynamodb 10000 100` (needs DYNAMODB_ENDPOINT)
 //!
-//! One user in four is soft-deleted before the walk: a page must not read them.
+//! One user in four is soft-deleted before the walk: a page must not read them. The DynamoDB
+//! store is loaded with `BatchWriteItem` (the same items the store writes, built by the same
+//! code): moto copies whole tables on every transaction, which makes 10,000 transactional
+//! creations take far longer than the walk being measured.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::{stream, StreamExt};
+use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use serde_json::json;
-use users_api::domain::{BubbleId, Intent, Patch, UserRef};
+use users_api::domain::{shard_of, BubbleId, Intent, Patch, Plan, User, UserRef};
+use users_api::store::dynamo::item::{counter_key, n, user_item, COUNT};
 use users_api::store::dynamo::{local_client, DynamoStore};
 use users_api::store::memory::MemoryStore;
 use users_api::store::meter::{self, Meter};
@@ -28,50 +32,34 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .transpose()?
         .unwrap_or(100_000);
     let page_size: usize = args.get(3).map(|s| s.parse()).transpose()?.unwrap_or(100);
+    let started = Instant::now();
     let store: Arc<dyn UserStore> = match kind {
-        "memory" => Arc::new(MemoryStore::new()),
+        "memory" => {
+            let store = Arc::new(MemoryStore::new());
+            for i in 0..users {
+                let b = BubbleId::parse(&format!("user{i:07}"))?;
+                let p = Patch::from_json(&body(i)).map_err(|e| format!("{e:?}"))?;
+                let key = UserRef::Bubble(b.clone());
+                store.apply(&key, &Intent::Upsert(&b, &p), None).await?;
+                if i % 4 == 3 {
+                    store.apply(&key, &Intent::Delete("bench"), None).await?;
+                }
+            }
+            store
+        }
         "dynamodb" => {
             let endpoint = std::env::var("DYNAMODB_ENDPOINT")?;
             let suffix = uuid::Uuid::new_v4().simple().to_string();
-            let s = DynamoStore::new(
-                local_client(&endpoint),
-                format!("bench-{suffix}"),
-                format!("bench-meta-{suffix}"),
-                SHARDS,
-            );
-            s.create_tables().await?;
-            Arc::new(s)
+            let (users_table, meta_table) =
+                (format!("bench-{suffix}"), format!("bench-meta-{suffix}"));
+            let client = local_client(&endpoint);
+            let store = DynamoStore::new(client.clone(), &users_table, &meta_table, SHARDS);
+            store.create_tables().await?;
+            bulk_load(&client, &users_table, &meta_table, users).await?;
+            Arc::new(store)
         }
         other => return Err(format!("unknown store {other}").into()),
     };
-
-    let started = Instant::now();
-    let parallel = if kind == "memory" { 1 } else { 16 };
-    stream::iter(0..users)
-        .map(|i| {
-            let store = store.clone();
-            async move {
-                let b = BubbleId::parse(&format!("user{i:07}")).unwrap();
-                let p = Patch::from_json(
-                    &json!({"email": format!("u{i}@example.com"), "firstName": "Bench"}),
-                )
-                .unwrap();
-                let key = UserRef::Bubble(b.clone());
-                store
-                    .apply(&key, &Intent::Upsert(&b, &p), None)
-                    .await
-                    .expect("create");
-                if i % 4 == 3 {
-                    store
-                        .apply(&key, &Intent::Delete("bench"), None)
-                        .await
-                        .expect("delete");
-                }
-            }
-        })
-        .buffer_unordered(parallel)
-        .collect::<()>()
-        .await;
     let active = store.count_active().await?;
     println!(
         "{kind}: {users} users ({active} active) loaded in {:.1?}",
@@ -117,6 +105,70 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "{kind}: items read per page: mean {mean_reads:.1}, max {max_reads} (page size {page_size} + {SHARDS} shards = {}); storage requests per page: mean {mean_requests:.1}",
             page_size as u64 + u64::from(SHARDS)
         );
+    }
+    Ok(())
+}
+
+fn body(i: usize) -> serde_json::Value {
+    json!({"email": format!("u{i}@example.com"), "firstName": "Bench"})
+}
+
+/// The user `i` as the store would have written it; one in four soft-deleted.
+fn planned(i: usize) -> Result<User, Box<dyn std::error::Error>> {
+    let b = BubbleId::parse(&format!("user{i:07}"))?;
+    let p = Patch::from_json(&body(i)).map_err(|e| format!("{e:?}"))?;
+    let Plan::Write(t) = Intent::Upsert(&b, &p).plan(None, None)? else {
+        return Err("a creation writes".into());
+    };
+    let mut user = t.new;
+    if i % 4 == 3 {
+        user.deleted_at = Some(user.updated_at);
+    }
+    Ok(user)
+}
+
+async fn bulk_load(
+    client: &aws_sdk_dynamodb::Client,
+    users_table: &str,
+    meta_table: &str,
+    users: usize,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut active = vec![0i64; SHARDS as usize];
+    let mut batch = Vec::new();
+    for i in 0..users {
+        let user = planned(i)?;
+        if user.is_active() {
+            active[shard_of(&user.id, SHARDS) as usize] += 1;
+        }
+        let put = PutRequest::builder()
+            .set_item(Some(user_item(&user, SHARDS)))
+            .build()?;
+        batch.push(WriteRequest::builder().put_request(put).build());
+        if batch.len() == 25 || i + 1 == users {
+            let mut pending = std::mem::take(&mut batch);
+            while !pending.is_empty() {
+                let out = client
+                    .batch_write_item()
+                    .request_items(users_table, pending)
+                    .send()
+                    .await?;
+                pending = out
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(users_table))
+                    .unwrap_or_default();
+            }
+        }
+    }
+    for (shard, count) in active.iter().enumerate() {
+        client
+            .update_item()
+            .table_name(meta_table)
+            .set_key(Some(counter_key(shard as u32)))
+            .update_expression("ADD #n :d")
+            .expression_attribute_names("#n", COUNT)
+            .expression_attribute_values(":d", n(count))
+            .send()
+            .await?;
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 mode=${1:-watch}
 duration=${LOAD_SECONDS:-20}
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-export STORE=memory CURSOR_SECRET=load RUST_LOG=warn RATE_LIMIT_RPS=1000000 RATE_LIMIT_BURST=1000000
+export STORE=memory CURSOR_SECRET=load RUST_LOG=warn RATE_LIMIT_RPS=100000 RATE_LIMIT_BURST=100000
 export API_KEYS="dev-write:write:2cc827ddd1d176c150091ef0c8e181de15afbaf3c855263ca0d9069f7c2c3309"
 case "$mode" in
   watch)

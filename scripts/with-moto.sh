@@ -9,7 +9,7 @@ shift
 if [ "$port" = 0 ]; then
   port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 fi
-.venv/bin/moto_server -H 127.0.0.1 -p "$port" > .moto.log 2>&1 &
+.venv/bin/python scripts/moto_serial.py 127.0.0.1 "$port" > .moto.log 2>&1 &
 moto=$!
 trap 'kill "$moto" 2>/dev/null || true; wait "$moto" 2>/dev/null || true' EXIT
 trap 'exit 130' INT TERM
