@@ -56,7 +56,7 @@ deploy: tools
 	sam deploy --guided
 
 invoke: tools
-	cargo lambda invoke users-api --invoke-port $(PORT) --data-file $(EVENT)
+	cargo lambda invoke users-api --invoke-address 127.0.0.1 --invoke-port $(PORT) --data-file $(EVENT)
 
 events:
 	python3 scripts/make_events.py
