@@ -139,9 +139,10 @@ impl Patch {
             .filter_map(|(i, s)| s.as_ref().map(|v| (i, v.as_ref())))
     }
 
-    /// Whether field `i` is touched by the patch.
-    pub fn touches(&self, i: usize) -> bool {
-        self.slots.get(i).is_some_and(Option::is_some)
+    /// What the patch does to field `i`: `None` leaves it, `Some(None)` erases it,
+    /// `Some(Some(v))` sets it.
+    pub fn change(&self, i: usize) -> Option<Option<&Value>> {
+        self.slots.get(i)?.as_ref().map(Option::as_ref)
     }
 
     /// The profile after merging this patch into `profile`.

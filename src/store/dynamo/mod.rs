@@ -31,9 +31,10 @@ use self::errors::{other, service_error, store_error};
 use self::item::*;
 use super::meter;
 use super::{Applied, Slice, StoreError, UserStore};
+use crate::domain::fields::{EMAIL, USERNAME};
 use crate::domain::{
     feed_key_of, shard_of, BubbleId, DeletionRecord, Intent, Patch, Plan, Timestamp, Transition,
-    User, UserRef, FIELDS,
+    User, UserRef, Value, FIELDS,
 };
 
 /// How often a write is planned again after losing a race before giving up with a 503.
@@ -238,17 +239,13 @@ impl DynamoStore {
             }
         }
         // E-mail and username may change case here, never their guard key.
-        for (i, attr) in [
-            (crate::domain::fields::EMAIL, EMAIL_KEY),
-            (crate::domain::fields::USERNAME, USERNAME_KEY),
-        ] {
-            if !patch.touches(i) {
+        for (i, attr) in [(EMAIL, EMAIL_KEY), (USERNAME, USERNAME_KEY)] {
+            let Some(change) = patch.change(i) else {
                 continue;
-            }
+            };
             let name = format!("#k{i}");
             req = req.expression_attribute_names(&name, attr);
-            let key = patch.changes().find(|(j, _)| *j == i).and_then(|(_, v)| v);
-            match key.and_then(|v| v.as_text()) {
+            match change.and_then(Value::as_text) {
                 Some(k) => {
                     conditions.push(format!("{name} = :k{i}"));
                     req = req.expression_attribute_values(format!(":k{i}"), s(k.to_lowercase()));
