@@ -294,6 +294,17 @@ async fn unknown_routes_and_methods_have_their_codes() {
         405,
         "ALGOREP_037",
     );
+    for (method, path) in [("GET", "/nope"), ("DELETE", "/health")] {
+        let answer = c.call(method, path, None).await;
+        assert!(
+            answer.header("x-request-id").is_some(),
+            "{method} {path}: X-Request-Id"
+        );
+        assert!(
+            answer.header("server-timing").is_some(),
+            "{method} {path}: Server-Timing"
+        );
+    }
 }
 
 #[tokio::test]
