@@ -169,3 +169,33 @@ async fn list_pages_read_about_one_page_however_many_users_are_deleted() {
     let counted = c.call("GET", "/users?pageSize=5", None).await;
     assert_eq!(counted.json()["pagination"]["totalItems"], 20);
 }
+
+#[tokio::test]
+async fn a_batch_costs_one_request_per_item_created_or_refused() {
+    let c = client().await;
+    c.call(
+        "POST",
+        "/users/existing",
+        Some(json!({"email": "taken@x.io"})),
+    )
+    .await;
+    let batch = json!([
+        {"bubbleId": "n1", "email": "n1@x.io"},
+        {"bubbleId": "n2"},
+        {"bubbleId": "existing"},
+        {"bubbleId": "n3", "email": "taken@x.io"},
+    ]);
+    let answer = c.call("POST", "/users", Some(batch)).await;
+    let statuses: Vec<_> = answer.json()["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses, [201, 201, 409, 409]);
+    assert_eq!(
+        answer.db_requests(),
+        4,
+        "one conditional write per item, no read first"
+    );
+}

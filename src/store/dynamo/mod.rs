@@ -474,8 +474,10 @@ impl UserStore for DynamoStore {
         intent: &Intent<'_>,
         expect: Option<u64>,
     ) -> Result<Applied, StoreError> {
-        // `Some(current)` once we know the current user without reading it again.
-        let mut known: Option<Option<User>> = None;
+        // `Some(current)` once we know the current user without reading it again. A creation
+        // assumes there is none: its write is conditional on that, and a failed condition
+        // returns the existing user (ALL_OLD), so a read first would be a wasted round trip.
+        let mut known: Option<Option<User>> = matches!(intent, Intent::Create(..)).then_some(None);
         if let Some((bubble_id, patch)) = blind_target(key, intent) {
             match self.try_blind_update(bubble_id, patch, expect).await {
                 Ok(user) => {
