@@ -154,9 +154,10 @@ impl From<DomainError> for ApiError {
             DomainError::NotFound => ApiError::NotFound,
             DomainError::BubbleIdTaken => ApiError::Duplicate("bubbleId"),
             DomainError::PreconditionFailed => ApiError::PreconditionFailed,
-            DomainError::BubbleIdMismatch => {
-                ApiError::bad("bubbleId", "must be the user's own bubbleId")
-            }
+            DomainError::BubbleIdMismatch => ApiError::bad(
+                "bubbleId",
+                "must equal the user's bubbleId (for an upsert, the path's)",
+            ),
         }
     }
 }

@@ -108,12 +108,6 @@ pub async fn upsert(
     let bubble_id = BubbleId::parse(&raw).map_err(|why| ApiError::bad("bubbleId", why))?;
     let expect = if_match(&headers)?;
     let patch = parse_patch(&body)?;
-    if patch.bubble_id.as_ref().is_some_and(|b| *b != bubble_id) {
-        return Err(ApiError::bad(
-            "bubbleId",
-            "must equal the bubbleId in the path",
-        ));
-    }
     let key = UserRef::Bubble(bubble_id.clone());
     let applied = app
         .store

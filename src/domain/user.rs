@@ -386,6 +386,11 @@ impl Intent<'_> {
     /// Both stores call this, so they agree on every rule; they differ only in how they
     /// read `current` and make the write conditional on it.
     pub fn plan(&self, current: Option<&User>, expect: Option<u64>) -> Result<Plan, DomainError> {
+        if let Some((own, claimed)) = self.bubble_ids(current) {
+            if claimed != own {
+                return Err(DomainError::BubbleIdMismatch);
+            }
+        }
         if let Some(v) = expect {
             if current.map(|u| u.version) != Some(v) {
                 return Err(match current {
@@ -452,6 +457,17 @@ impl Intent<'_> {
         }
     }
 
+    /// The bubbleId being written and the one the body names, when the body names one:
+    /// they must be equal (the body cannot move a user to another key).
+    fn bubble_ids<'u>(&'u self, current: Option<&'u User>) -> Option<(&'u BubbleId, &'u BubbleId)> {
+        let (own, patch) = match self {
+            Intent::Upsert(b, p) | Intent::Create(b, p) => (Some(*b), *p),
+            Intent::Update(p) => (current.map(|u| &u.bubble_id), *p),
+            Intent::Delete(_) | Intent::Restore => return None,
+        };
+        Some((own?, patch.bubble_id.as_ref()?))
+    }
+
     fn reaches_deleted(&self) -> bool {
         matches!(self, Intent::Upsert(..) | Intent::Restore)
     }
@@ -471,13 +487,6 @@ fn merge(
     now: Timestamp,
     reactivate: bool,
 ) -> Result<Plan, DomainError> {
-    if patch
-        .bubble_id
-        .as_ref()
-        .is_some_and(|b| *b != user.bubble_id)
-    {
-        return Err(DomainError::BubbleIdMismatch);
-    }
     let profile = patch.apply(&user.profile);
     let revive = reactivate && !user.is_active();
     if profile == user.profile && !revive {
@@ -589,6 +598,20 @@ mod tests {
         assert_eq!(t.new.id, user.id);
         assert!(t.new.is_active());
         assert_eq!(t.claims().len(), 1);
+    }
+
+    #[test]
+    fn a_creation_refuses_a_body_naming_another_bubble_id() {
+        let b = BubbleId::parse("path-id").unwrap();
+        let p = patch(json!({"bubbleId": "other"}));
+        assert_eq!(
+            Intent::Upsert(&b, &p).plan(None, None),
+            Err(DomainError::BubbleIdMismatch)
+        );
+        assert_eq!(
+            Intent::Create(&b, &p).plan(None, None),
+            Err(DomainError::BubbleIdMismatch)
+        );
     }
 
     #[test]
