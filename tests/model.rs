@@ -77,7 +77,7 @@ fn observed(r: Result<User, StoreError>) -> String {
 async fn run(store: &Arc<dyn UserStore>, op: &Op) -> Vec<String> {
     let key = |i: usize| UserRef::Bubble(BubbleId::parse(BUBBLES[i]).unwrap());
     let patch = |v: &Value| Patch::from_json(v).unwrap();
-    let one = |r: Result<users_api::store::Applied, StoreError>| vec![observed(r.map(|a| a.user))];
+    let one = |r: Result<User, StoreError>| vec![observed(r)];
     match op {
         Op::Upsert(i, v) => {
             let (b, p) = (BubbleId::parse(BUBBLES[*i]).unwrap(), patch(v));
@@ -94,10 +94,7 @@ async fn run(store: &Arc<dyn UserStore>, op: &Op) -> Vec<String> {
             for (i, v) in items {
                 let (b, p) = (BubbleId::parse(BUBBLES[*i]).unwrap(), patch(v));
                 out.push(observed(
-                    store
-                        .apply(&key(*i), &Intent::Create(&b, &p), None)
-                        .await
-                        .map(|a| a.user),
+                    store.apply(&key(*i), &Intent::Create(&b, &p), None).await,
                 ));
             }
             out

@@ -26,7 +26,6 @@ async fn upsert(store: &Store, b: &str, body: Value) -> Result<User, StoreError>
     store
         .apply(&UserRef::Bubble(b.clone()), &Intent::Upsert(&b, &p), None)
         .await
-        .map(|a| a.user)
 }
 
 async fn apply(
@@ -38,7 +37,6 @@ async fn apply(
     store
         .apply(&UserRef::parse(key).unwrap(), &intent, expect)
         .await
-        .map(|a| a.user)
 }
 
 async fn get(store: &Store, key: &str) -> Option<User> {
@@ -256,7 +254,7 @@ async fn a_stale_if_match_fails_and_changes_nothing(store: Store) {
         )
         .await
         .unwrap();
-    assert_eq!(fresh.user.version, 2);
+    assert_eq!(fresh.version, 2);
     let by_id = apply(
         &store,
         &user.id.to_string(),

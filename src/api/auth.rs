@@ -40,8 +40,6 @@ pub struct ApiKey {
 pub struct Caller {
     /// The key's name.
     pub name: String,
-    /// The key's scope.
-    pub scope: Scope,
 }
 
 /// Every accepted key.
@@ -100,13 +98,15 @@ impl KeyRing {
     pub fn authenticate(&self, headers: &HeaderMap, needed: Scope) -> Result<Caller, ApiError> {
         let presented = presented_key(headers).ok_or(ApiError::Unauthorized)?;
         let key = self.find(presented).ok_or(ApiError::Unauthorized)?;
-        let asked =
-            match headers.get("x-api-key-type") {
-                None => None,
-                Some(v) => Some(v.to_str().ok().and_then(Scope::parse).ok_or_else(|| {
-                    ApiError::bad_header("X-API-KEY-TYPE", "must be read or write")
-                })?),
-            };
+        let asked = match headers.get("x-api-key-type") {
+            None => None,
+            Some(v) => Some(
+                v.to_str()
+                    .ok()
+                    .and_then(Scope::parse)
+                    .ok_or_else(|| ApiError::bad("X-API-KEY-TYPE", "must be read or write"))?,
+            ),
+        };
         if asked.is_some_and(|a| a > key.scope) {
             return Err(ApiError::Forbidden);
         }
@@ -115,7 +115,6 @@ impl KeyRing {
         }
         Ok(Caller {
             name: key.name.clone(),
-            scope: key.scope,
         })
     }
 }

@@ -51,11 +51,6 @@ impl ApiError {
         ApiError::BadRequest(vec![FieldIssue::new(field, reason)])
     }
 
-    /// A 400 naming a header.
-    pub fn bad_header(header: &str, reason: &str) -> Self {
-        Self::bad(header, reason)
-    }
-
     /// The status, code and message.
     pub fn parts(&self) -> (StatusCode, &'static str, String) {
         use ApiError::*;

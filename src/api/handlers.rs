@@ -75,7 +75,7 @@ fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
     let Some(raw) = headers.get(header::IF_MATCH) else {
         return Ok(None);
     };
-    let bad = || ApiError::bad_header("If-Match", "must be an ETag like \"3\"");
+    let bad = || ApiError::bad("If-Match", "must be an ETag like \"3\"");
     let raw = raw.to_str().map_err(|_| bad())?.trim();
     if raw == "*" {
         return Ok(None);
@@ -109,11 +109,11 @@ pub async fn upsert(
     let expect = if_match(&headers)?;
     let patch = parse_patch(&body)?;
     let key = UserRef::Bubble(bubble_id.clone());
-    let applied = app
+    let user = app
         .store
         .apply(&key, &Intent::Upsert(&bubble_id, &patch), expect)
         .await?;
-    Ok(Reply::user(&applied.user))
+    Ok(Reply::user(&user))
 }
 
 /// `GET /users/{ref}`.
@@ -140,11 +140,11 @@ pub async fn update(
     let key = parse_ref(&raw)?;
     let expect = if_match(&headers)?;
     let patch = parse_patch(&body)?;
-    let applied = app
+    let user = app
         .store
         .apply(&key, &Intent::Update(&patch), expect)
         .await?;
-    Ok(Reply::user(&applied.user))
+    Ok(Reply::user(&user))
 }
 
 /// `DELETE /users/{ref}`: soft delete.
@@ -156,11 +156,11 @@ pub async fn delete(
 ) -> Result<Reply, ApiError> {
     let key = parse_ref(&raw)?;
     let expect = if_match(&headers)?;
-    let applied = app
+    let user = app
         .store
         .apply(&key, &Intent::Delete(&caller.name), expect)
         .await?;
-    Ok(Reply::user(&applied.user))
+    Ok(Reply::user(&user))
 }
 
 /// `POST /users/{ref}/restore`.
@@ -171,8 +171,8 @@ pub async fn restore(
 ) -> Result<Reply, ApiError> {
     let key = parse_ref(&raw)?;
     let expect = if_match(&headers)?;
-    let applied = app.store.apply(&key, &Intent::Restore, expect).await?;
-    Ok(Reply::user(&applied.user))
+    let user = app.store.apply(&key, &Intent::Restore, expect).await?;
+    Ok(Reply::user(&user))
 }
 
 /// `POST /users`: create 1–100 users, each on its own.
@@ -212,7 +212,7 @@ async fn create_one(app: AppState, index: usize, item: Value) -> Value {
     }
     .await;
     match outcome {
-        Ok(applied) => json!({"index": index, "status": 201, "user": applied.user.to_json()}),
+        Ok(user) => json!({"index": index, "status": 201, "user": user.to_json()}),
         Err(e) => {
             let mut body = e.body();
             let status = body["status"].clone();

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use super::{Applied, Slice, StoreError, UserStore};
+use super::{Slice, StoreError, UserStore};
 use crate::domain::{BubbleId, DeletionRecord, Intent, Plan, Transition, User, UserRef};
 
 #[derive(Default)]
@@ -126,18 +126,12 @@ impl UserStore for MemoryStore {
         key: &UserRef,
         intent: &Intent<'_>,
         expect: Option<u64>,
-    ) -> Result<Applied, StoreError> {
+    ) -> Result<User, StoreError> {
         let mut state = self.lock();
         let current = state.find(key).cloned();
         match intent.plan(current.as_ref(), expect)? {
-            Plan::Unchanged(user) => Ok(Applied {
-                user,
-                changed: false,
-            }),
-            Plan::Write(t) => state.write(*t).map(|user| Applied {
-                user,
-                changed: true,
-            }),
+            Plan::Unchanged(user) => Ok(user),
+            Plan::Write(t) => state.write(*t),
         }
     }
 

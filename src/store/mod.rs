@@ -29,15 +29,6 @@ pub enum StoreError {
     Backend(String),
 }
 
-/// A write that was carried out (or found to change nothing).
-#[derive(Debug, Clone)]
-pub struct Applied {
-    /// The user after the request.
-    pub user: User,
-    /// Whether anything was written.
-    pub changed: bool,
-}
-
 /// One page of a list, and where the next one starts.
 #[derive(Debug, Clone)]
 pub struct Slice<T> {
@@ -55,13 +46,14 @@ pub trait UserStore: Send + Sync {
 
     /// Carries out `intent` on the user `key` names, atomically: the user, its unique
     /// e-mail and username, the active count and the deleted history change together or not
-    /// at all. `expect` is the version an `If-Match` asks for.
+    /// at all. `expect` is the version an `If-Match` asks for. Answers the user after the
+    /// request (as it was, when the request changes nothing).
     async fn apply(
         &self,
         key: &UserRef,
         intent: &Intent<'_>,
         expect: Option<u64>,
-    ) -> Result<Applied, StoreError>;
+    ) -> Result<User, StoreError>;
 
     /// Active users in creation order, after the position `after`.
     async fn list_active(

@@ -30,7 +30,7 @@ use aws_sdk_dynamodb::Client;
 use self::errors::{other, service_error, store_error};
 use self::item::*;
 use super::meter;
-use super::{Applied, Slice, StoreError, UserStore};
+use super::{Slice, StoreError, UserStore};
 use crate::domain::fields::{EMAIL, USERNAME};
 use crate::domain::{
     feed_key_of, shard_of, BubbleId, DeletionRecord, Intent, Patch, Plan, Timestamp, Transition,
@@ -473,19 +473,14 @@ impl UserStore for DynamoStore {
         key: &UserRef,
         intent: &Intent<'_>,
         expect: Option<u64>,
-    ) -> Result<Applied, StoreError> {
+    ) -> Result<User, StoreError> {
         // `Some(current)` once we know the current user without reading it again. A creation
         // assumes there is none: its write is conditional on that, and a failed condition
         // returns the existing user (ALL_OLD), so a read first would be a wasted round trip.
         let mut known: Option<Option<User>> = matches!(intent, Intent::Create(..)).then_some(None);
         if let Some((bubble_id, patch)) = blind_target(key, intent) {
             match self.try_blind_update(bubble_id, patch, expect).await {
-                Ok(user) => {
-                    return Ok(Applied {
-                        user,
-                        changed: true,
-                    })
-                }
+                Ok(user) => return Ok(user),
                 Err(WriteFailure::Stale(current)) => known = Some(current),
                 Err(WriteFailure::Conflict) => {}
                 Err(WriteFailure::Failed(e)) => return Err(e),
@@ -500,21 +495,11 @@ impl UserStore for DynamoStore {
                 },
             };
             let t = match intent.plan(current.as_ref(), expect)? {
-                Plan::Unchanged(user) => {
-                    return Ok(Applied {
-                        user,
-                        changed: false,
-                    })
-                }
+                Plan::Unchanged(user) => return Ok(user),
                 Plan::Write(t) => t,
             };
             match self.write(&t).await {
-                Ok(user) => {
-                    return Ok(Applied {
-                        user,
-                        changed: true,
-                    })
-                }
+                Ok(user) => return Ok(user),
                 Err(WriteFailure::Stale(current)) => known = Some(current),
                 Err(WriteFailure::Conflict) => {}
                 Err(WriteFailure::Failed(e)) => return Err(e),
