@@ -213,15 +213,12 @@ async fn create_one(app: AppState, index: usize, item: Value) -> Value {
     .await;
     match outcome {
         Ok(user) => json!({"index": index, "status": 201, "user": user.to_json()}),
+        // The error body already says `status`, `error`, `message` (and `details`).
         Err(e) => {
-            let mut body = e.body();
-            let status = body["status"].clone();
-            let map = body.as_object_mut().expect("an error body is an object");
-            map.remove("status");
-            let mut out = json!({"index": index, "status": status});
-            out.as_object_mut()
-                .expect("object")
-                .extend(std::mem::take(map));
+            let mut out = json!({ "index": index });
+            if let (Some(out), Value::Object(body)) = (out.as_object_mut(), e.body()) {
+                out.extend(body);
+            }
             out
         }
     }
@@ -255,13 +252,13 @@ pub async fn list_users(
         path: "/users",
         filter: None,
     };
+    // The count does not depend on the page: read both at once.
     let page = paginate(&app.cursors, &spec, &params, |after, limit| {
         let store = app.store.clone();
         async move { store.list_active(after.as_deref(), limit).await }
-    })
-    .await?;
-    let total = app.store.count_active().await?;
-    Ok(Reply::list(page.envelope(User::to_json, Some(total))))
+    });
+    let (page, total) = tokio::join!(page, app.store.count_active());
+    Ok(Reply::list(page?.envelope(User::to_json, Some(total?))))
 }
 
 /// `GET /deleted-users`: the deleted history, newest first.
