@@ -35,6 +35,9 @@ pub struct Config {
     pub rate_limit_burst: u32,
     /// `CORS_ALLOW_ORIGINS`: comma-separated origins allowed to call from a browser; none by default.
     pub cors_origins: Vec<String>,
+    /// `DEADLINE_MARGIN_MS`: a request still running this long before the Lambda deadline
+    /// answers 503 (default 500 ms: time to send the answer).
+    pub deadline_margin_ms: u64,
 }
 
 impl Config {
@@ -93,6 +96,7 @@ impl Config {
                         .collect()
                 })
                 .unwrap_or_default(),
+            deadline_margin_ms: u64::from(number("DEADLINE_MARGIN_MS", 500, 0..=60_000)?),
         })
     }
 }

@@ -23,10 +23,10 @@ use aws_sdk_dynamodb::Client as Dynamo;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use common::Client;
 use serde_json::json;
-use users_api::domain::{BubbleId, Intent, Patch, Plan, User};
+use users_api::domain::{BubbleId, DeletionRecord, Intent, Patch, Plan, User, UserRef};
 use users_api::store::dynamo::item::{user_item, Item};
 use users_api::store::dynamo::{client_settings, local_client_with, DynamoStore};
-use users_api::store::UserStore;
+use users_api::store::{Slice, StoreError, UserStore, Window};
 
 const THROTTLED: &str = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate exceeded"}"#;
 
@@ -346,4 +346,69 @@ async fn failures_are_logged_without_the_users_email_or_the_key() {
         "no e-mail in the logs: {text}"
     );
     assert!(!text.contains(common::WRITE_KEY), "no key in the logs");
+}
+
+/// A store that takes a minute to answer reads: a hung database.
+struct Hung(Arc<dyn UserStore>);
+
+#[async_trait::async_trait]
+impl UserStore for Hung {
+    async fn get(&self, key: &UserRef) -> Result<Option<User>, StoreError> {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        self.0.get(key).await
+    }
+    async fn apply(
+        &self,
+        key: &UserRef,
+        intent: &Intent<'_>,
+        expect: Option<u64>,
+    ) -> Result<User, StoreError> {
+        self.0.apply(key, intent, expect).await
+    }
+    async fn list_active(&self, window: Window<'_>) -> Result<Slice<User>, StoreError> {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        self.0.list_active(window).await
+    }
+    async fn changes(&self, floor: &str, window: Window<'_>) -> Result<Slice<User>, StoreError> {
+        self.0.changes(floor, window).await
+    }
+    async fn deletions(&self, window: Window<'_>) -> Result<Slice<DeletionRecord>, StoreError> {
+        self.0.deletions(window).await
+    }
+    async fn count_active(&self) -> Result<u64, StoreError> {
+        self.0.count_active().await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_request_that_would_outlive_the_lambda_deadline_answers_503_before_it() {
+    let app = common::router(Arc::new(Hung(common::memory_store())));
+    for path in ["/users", "/users/someone"] {
+        let mut ctx = lambda_runtime::Context::default();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        ctx.deadline = (now + Duration::from_secs(3)).as_millis() as u64;
+        let mut req = http::Request::builder()
+            .uri(path)
+            .header("authorization", common::WRITE_KEY)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        req.extensions_mut().insert(ctx);
+        let started = tokio::time::Instant::now();
+        let res = tower::ServiceExt::oneshot(app.clone(), req).await.unwrap();
+        let waited = started.elapsed();
+        assert_eq!(res.status(), 503, "{path}");
+        assert!(res.headers().contains_key("retry-after"), "{path}");
+        assert!(
+            waited >= Duration::from_millis(2400) && waited <= Duration::from_millis(2600),
+            "{path}: answered after {waited:?}, the deadline less the 500 ms margin"
+        );
+        let body = http_body_util::BodyExt::collect(res.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"], "ALGOREP_036");
+    }
 }

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use common::Client;
 use serde_json::{json, Value};
 use users_api::store::UserStore;
@@ -243,7 +245,134 @@ async fn a_walk_under_concurrent_writes_sees_every_steady_user_once(store: Arc<d
     );
 }
 
+/// The cursor of `GET /users?pageSize=1`, split into its payload and its tag.
+async fn a_cursor(c: &Client) -> (String, String) {
+    let url = c.call("GET", "/users?pageSize=1", None).await.json()["pagination"]["nextPageUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let cursor = url.split("cursor=").nth(1).unwrap();
+    let (payload, tag) = cursor.split_once('.').unwrap();
+    (payload.to_owned(), tag.to_owned())
+}
+
+fn assert_bad(answer: &common::Answer, field: &str, what: &str) {
+    assert_eq!(answer.status, 400, "{what}: {}", answer.text);
+    let body = answer.json();
+    assert_eq!(
+        (body["error"].as_str(), body["details"][0]["field"].as_str()),
+        (Some("ALGOREP_005"), Some(field)),
+        "{what}"
+    );
+}
+
+async fn only_a_cursor_with_its_whole_tag_is_accepted(store: Arc<dyn UserStore>) {
+    let c = Client::new(store);
+    c.call("POST", "/users/a", Some(json!({}))).await;
+    c.call("POST", "/users/b", Some(json!({}))).await;
+    let (payload, tag) = a_cursor(&c).await;
+    let whole = c
+        .call(
+            "GET",
+            &format!("/users?pageSize=1&cursor={payload}.{tag}"),
+            None,
+        )
+        .await;
+    assert_eq!(whole.status, 200, "{}", whole.text);
+    let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
+    for byte in 0..=255u8 {
+        let forged = format!("/users?pageSize=1&cursor={payload}.{}", b64(&[byte]));
+        assert_bad(
+            &c.call("GET", &forged, None).await,
+            "cursor",
+            "a 1-byte tag",
+        );
+    }
+    let raw = URL_SAFE_NO_PAD.decode(&tag).unwrap();
+    assert_eq!(raw.len(), 32, "the whole HMAC-SHA-256");
+    for len in [1, 8, 16, 31] {
+        let truncated = format!("/users?cursor={payload}.{}", b64(&raw[..len]));
+        assert_bad(
+            &c.call("GET", &truncated, None).await,
+            "cursor",
+            "a short tag",
+        );
+    }
+    let long = format!("/users?cursor={payload}.{}", "A".repeat(5000));
+    assert_bad(
+        &c.call("GET", &long, None).await,
+        "cursor",
+        "an oversized cursor",
+    );
+}
+
+async fn page_numbers_stay_within_the_window(store: Arc<dyn UserStore>) {
+    let c = Client::new(store);
+    for i in 0..5 {
+        c.call("POST", &format!("/users/w{i}"), Some(json!({})))
+            .await;
+    }
+    for ok in [
+        "/users?page=1000&pageSize=10",
+        "/users?page=100&pageSize=100",
+    ] {
+        let answer = c.call("GET", ok, None).await;
+        assert_eq!(answer.status, 200, "{ok}: {}", answer.text);
+        assert_eq!(answer.json()["data"], json!([]));
+    }
+    for beyond in [
+        "/users?page=1001&pageSize=10",
+        "/users?page=101&pageSize=100",
+        "/users?page=10001",
+        "/users?page=18446744073709551615&pageSize=100",
+        "/users?page=99999999999999999999999",
+        "/deleted-users?page=2000",
+        "/users?updatedFrom=2020-01-01&page=1001&pageSize=10",
+    ] {
+        let answer = c.call("GET", beyond, None).await;
+        assert_bad(&answer, "page", beyond);
+        assert!(
+            answer.json()["details"][0]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("nextPageUrl"),
+            "{beyond}: the error points to cursors"
+        );
+    }
+    let third = c.call("GET", "/users?page=3&pageSize=2", None).await.json();
+    assert_eq!(bubble_ids(third["data"].as_array().unwrap()), ["w4"]);
+}
+
+async fn the_feed_takes_dates_from_1970_to_9999_only(store: Arc<dyn UserStore>) {
+    let c = Client::new(store);
+    c.call("POST", "/users/f", Some(json!({}))).await;
+    for bad in [
+        "%2B10000-01-01",
+        "%2B10000-01-01T00:00:00Z",
+        "1969-12-31",
+        "1969-12-31T23:59:59.999Z",
+        "0000-01-01",
+    ] {
+        let url = format!("/users?updatedFrom={bad}");
+        assert_bad(&c.call("GET", &url, None).await, "updatedFrom", &url);
+    }
+    for good in ["1970-01-01", "9999-12-31T23:59:59.999Z"] {
+        let answer = c
+            .call("GET", &format!("/users?updatedFrom={good}"), None)
+            .await;
+        assert_eq!(answer.status, 200, "{good}");
+    }
+    let everyone = c
+        .call("GET", "/users?updatedFrom=1970-01-01", None)
+        .await
+        .json();
+    assert_eq!(everyone["data"].as_array().unwrap().len(), 1);
+}
+
 on_both_stores!(
+    only_a_cursor_with_its_whole_tag_is_accepted,
+    page_numbers_stay_within_the_window,
+    the_feed_takes_dates_from_1970_to_9999_only,
     the_list_envelope_counts_exactly_and_pages_by_cursor_or_number,
     bad_list_parameters_are_named,
     the_feed_lists_changes_since_t_with_tombstones,

@@ -10,7 +10,7 @@ use common::invariants;
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 use users_api::domain::{BubbleId, Intent, Patch, User, UserRef};
-use users_api::store::{StoreError, UserStore};
+use users_api::store::{StoreError, UserStore, Window};
 
 const BUBBLES: [&str; 4] = ["b0", "b1", "b2", "b3"];
 const EMAILS: [&str; 3] = ["a@x.io", "A@X.io", "c@x.io"];
@@ -109,7 +109,12 @@ async fn snapshot(store: &Arc<dyn UserStore>) -> (Vec<String>, u64, usize) {
         .map(|u| observed(Ok(u)))
         .collect();
     users.sort();
-    let deletions = store.deletions(None, 100).await.unwrap().items.len();
+    let deletions = store
+        .deletions(Window::after(None, 100))
+        .await
+        .unwrap()
+        .items
+        .len();
     (users, store.count_active().await.unwrap(), deletions)
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 use users_api::domain::{BubbleId, DomainError, Intent, Patch, User, UserRef};
-use users_api::store::{StoreError, UserStore};
+use users_api::store::{StoreError, UserStore, Window};
 
 type Store = Arc<dyn UserStore>;
 
@@ -100,7 +100,7 @@ async fn a_write_that_changes_nothing_keeps_version_and_updated_at(store: Store)
     assert_eq!(again, first);
     assert_eq!(empty, first);
     let feed = store
-        .changes("1970-01-01T00:00:00.000Z", None, 10)
+        .changes("1970-01-01T00:00:00.000Z", Window::after(None, 10))
         .await
         .unwrap();
     assert_eq!(feed.items.len(), 1);
@@ -193,7 +193,7 @@ async fn concurrent_upserts_of_one_new_bubble_id_make_one_user(store: Store) {
         ids.insert(t.await.unwrap().unwrap().id);
     }
     assert_eq!(ids.len(), 1, "one bubbleId, one id");
-    let listed = store.list_active(None, 100).await.unwrap();
+    let listed = store.list_active(Window::after(None, 100)).await.unwrap();
     assert_eq!(listed.items.len(), 1);
     assert_eq!(store.count_active().await.unwrap(), 1);
 }
@@ -216,7 +216,7 @@ async fn concurrent_claims_of_one_email_leave_one_owner(store: Store) {
         }
     }
     assert_eq!(winners, 1);
-    let owners = store.list_active(None, 100).await.unwrap();
+    let owners = store.list_active(Window::after(None, 100)).await.unwrap();
     assert_eq!(
         owners
             .items
@@ -318,7 +318,7 @@ async fn a_soft_delete_frees_email_and_username_and_is_recorded(store: Store) {
         again,
         Err(StoreError::Domain(DomainError::NotFound))
     ));
-    let history = store.deletions(None, 10).await.unwrap();
+    let history = store.deletions(Window::after(None, 10)).await.unwrap();
     assert_eq!(history.items.len(), 1);
     let record = &history.items[0];
     assert_eq!((record.id, record.deleted_by.as_str()), (user.id, "ops"));
@@ -368,7 +368,12 @@ async fn a_restore_keeps_the_id_and_refuses_a_taken_email(store: Store) {
     ));
     assert_eq!(store.count_active().await.unwrap(), 2);
     assert_eq!(
-        store.deletions(None, 10).await.unwrap().items.len(),
+        store
+            .deletions(Window::after(None, 10))
+            .await
+            .unwrap()
+            .items
+            .len(),
         1,
         "history survives a restore"
     );
@@ -430,7 +435,10 @@ async fn the_active_list_pages_in_creation_order_without_deleted_users(store: St
     let mut seen = Vec::new();
     let mut after = None;
     loop {
-        let page = store.list_active(after.as_deref(), 2).await.unwrap();
+        let page = store
+            .list_active(Window::after(after.as_deref(), 2))
+            .await
+            .unwrap();
         assert!(page.items.len() <= 2);
         seen.extend(page.items.iter().map(|u| u.bubble_id.to_string()));
         match page.next {
@@ -459,7 +467,7 @@ async fn the_feed_lists_every_change_in_order_with_tombstones(store: Store) {
         .await
         .unwrap();
     let all = store
-        .changes("1970-01-01T00:00:00.000Z", None, 10)
+        .changes("1970-01-01T00:00:00.000Z", Window::after(None, 10))
         .await
         .unwrap();
     let order: Vec<_> = all.items.iter().map(|u| u.bubble_id.to_string()).collect();
@@ -471,16 +479,19 @@ async fn the_feed_lists_every_change_in_order_with_tombstones(store: Store) {
     assert!(all.items[2].deleted_at.is_some());
     assert!(all.next.is_none());
     let since = store
-        .changes(&b.updated_at.to_rfc3339(), None, 10)
+        .changes(&b.updated_at.to_rfc3339(), Window::after(None, 10))
         .await
         .unwrap();
     assert_eq!(since.items.len(), 3, "the floor is inclusive");
     let first = store
-        .changes("1970-01-01T00:00:00.000Z", None, 1)
+        .changes("1970-01-01T00:00:00.000Z", Window::after(None, 1))
         .await
         .unwrap();
     let rest = store
-        .changes("1970-01-01T00:00:00.000Z", first.next.as_deref(), 10)
+        .changes(
+            "1970-01-01T00:00:00.000Z",
+            Window::after(first.next.as_deref(), 10),
+        )
         .await
         .unwrap();
     assert_eq!(rest.items.len(), 2);
@@ -495,14 +506,17 @@ async fn the_deleted_history_lists_newest_first(store: Store) {
     apply(&store, "a", Intent::Delete("ops"), None)
         .await
         .unwrap();
-    let first = store.deletions(None, 3).await.unwrap();
+    let first = store.deletions(Window::after(None, 3)).await.unwrap();
     let order: Vec<_> = first
         .items
         .iter()
         .map(|d| d.bubble_id.to_string())
         .collect();
     assert_eq!(order, ["a", "c", "b"]);
-    let rest = store.deletions(first.next.as_deref(), 3).await.unwrap();
+    let rest = store
+        .deletions(Window::after(first.next.as_deref(), 3))
+        .await
+        .unwrap();
     assert_eq!(rest.items.len(), 1);
     assert_eq!(rest.items[0].bubble_id.as_str(), "a");
     assert!(rest.next.is_none());

@@ -14,6 +14,7 @@ use super::paging::{paginate, ListSpec, Params};
 use super::render::Rendered;
 use super::AppState;
 use crate::domain::{BubbleId, FieldIssue, Intent, Patch, Timestamp, User, UserRef};
+use crate::store::Window;
 
 /// The most users one batch may create.
 pub const MAX_BATCH: usize = 100;
@@ -224,6 +225,15 @@ async fn create_one(app: AppState, index: usize, item: Value) -> Value {
     }
 }
 
+/// The window `paginate` asks a list for.
+fn window(after: &Option<String>, skip: usize, limit: usize) -> Window<'_> {
+    Window {
+        after: after.as_deref(),
+        skip,
+        limit,
+    }
+}
+
 /// `GET /users`: active users, or with `updatedFrom` the change feed.
 pub async fn list_users(
     State(app): State<AppState>,
@@ -232,17 +242,23 @@ pub async fn list_users(
     let params = Params::parse(query.as_deref());
     if let Some(from) = params.get("updatedFrom") {
         let floor = Timestamp::parse(from)
-            .ok_or_else(|| ApiError::bad("updatedFrom", "must be RFC 3339 or YYYY-MM-DD"))?
+            .filter(|t| t.is_within_years_1970_to_9999())
+            .ok_or_else(|| {
+                ApiError::bad(
+                    "updatedFrom",
+                    "must be RFC 3339 or YYYY-MM-DD, between 1970 and 9999",
+                )
+            })?
             .to_rfc3339();
         let spec = ListSpec {
             name: "feed",
             path: "/users",
             filter: Some(("updatedFrom", &floor)),
         };
-        let page = paginate(&app.cursors, &spec, &params, |after, limit| {
+        let page = paginate(&app.cursors, &spec, &params, |after, skip, limit| {
             let store = app.store.clone();
             let floor = floor.clone();
-            async move { store.changes(&floor, after.as_deref(), limit).await }
+            async move { store.changes(&floor, window(&after, skip, limit)).await }
         })
         .await?;
         return Ok(Reply::list(page.envelope(User::to_json, None)));
@@ -253,9 +269,9 @@ pub async fn list_users(
         filter: None,
     };
     // The count does not depend on the page: read both at once.
-    let page = paginate(&app.cursors, &spec, &params, |after, limit| {
+    let page = paginate(&app.cursors, &spec, &params, |after, skip, limit| {
         let store = app.store.clone();
-        async move { store.list_active(after.as_deref(), limit).await }
+        async move { store.list_active(window(&after, skip, limit)).await }
     });
     let (page, total) = tokio::join!(page, app.store.count_active());
     Ok(Reply::list(page?.envelope(User::to_json, Some(total?))))
@@ -272,9 +288,9 @@ pub async fn deleted_users(
         path: "/deleted-users",
         filter: None,
     };
-    let page = paginate(&app.cursors, &spec, &params, |before, limit| {
+    let page = paginate(&app.cursors, &spec, &params, |before, skip, limit| {
         let store = app.store.clone();
-        async move { store.deletions(before.as_deref(), limit).await }
+        async move { store.deletions(window(&before, skip, limit)).await }
     })
     .await?;
     Ok(Reply::list(page.envelope(|d| d.to_json(), None)))

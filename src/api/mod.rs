@@ -11,7 +11,7 @@ pub mod render;
 pub mod routes;
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::{self, Next};
@@ -45,6 +45,8 @@ pub struct AppState {
     pub limits: Arc<RateLimits>,
     /// Browser origins allowed by CORS; empty keeps CORS closed.
     pub cors_origins: Vec<HeaderValue>,
+    /// How long before the Lambda deadline a request gives up with a 503.
+    pub deadline_margin: Duration,
 }
 
 impl AppState {
@@ -63,6 +65,7 @@ impl AppState {
                 .iter()
                 .filter_map(|o| HeaderValue::from_str(o).ok())
                 .collect(),
+            deadline_margin: Duration::from_millis(config.deadline_margin_ms),
         }
     }
 }
@@ -146,6 +149,50 @@ fn client_id(req: &Request) -> Option<String> {
     Some(safe).filter(|s| !s.is_empty())
 }
 
+/// When this request must have answered: the invocation's deadline less `margin`, so the
+/// function answers 503 itself rather than be stopped by the platform. `None` outside
+/// Lambda (tests, the plain HTTP server), where nothing stops a request.
+fn deadline(req: &Request, margin: Duration) -> Option<tokio::time::Instant> {
+    let ctx = req.lambda_context_ref().filter(|c| c.deadline > 0)?;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?;
+    let left = Duration::from_millis(ctx.deadline)
+        .saturating_sub(now)
+        .saturating_sub(margin);
+    Some(tokio::time::Instant::now() + left)
+}
+
+/// Runs the handler, or answers 503 `ALGOREP_036` when `deadline` comes first. Dropping the
+/// handler cancels its storage requests; a write is one conditional request or one
+/// transaction, so nothing is left half-written.
+async fn until_deadline(
+    deadline: Option<tokio::time::Instant>,
+    handler: impl std::future::Future<Output = Response>,
+) -> Response {
+    let Some(at) = deadline else {
+        return handler.await;
+    };
+    match tokio::time::timeout_at(at, handler).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!("the request ran into the function's deadline");
+            ApiError::Unavailable.into_response()
+        }
+    }
+}
+
+/// `Server-Timing`: storage requests, their time, and the capacity units they consumed.
+fn server_timing(meter: &Meter) -> String {
+    let round = |x: f64| (x * 100.0).round() / 100.0;
+    let capacity = meter.capacity();
+    format!(
+        "db;dur={:.1};desc=\"{} requests, {} RCU, {} WCU\"",
+        meter.duration().as_secs_f64() * 1000.0,
+        meter.requests(),
+        round(capacity.read),
+        round(capacity.write)
+    )
+}
+
 fn rate_limit_headers(headers: &mut http::HeaderMap, a: Allowance) {
     headers.insert("x-ratelimit-limit", HeaderValue::from(a.limit));
     headers.insert("x-ratelimit-remaining", HeaderValue::from(a.remaining));
@@ -162,6 +209,7 @@ async fn edge(State(app): State<AppState>, mut req: Request, next: Next) -> Resp
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned());
     let client = client_id(&req);
+    let deadline = deadline(&req, app.deadline_margin);
     let meter = Arc::new(Meter::default());
     let negotiated = negotiate(req.headers());
     let format = negotiated.as_ref().copied().unwrap_or(Format::Json);
@@ -192,7 +240,7 @@ async fn edge(State(app): State<AppState>, mut req: Request, next: Next) -> Resp
             }),
     };
     let mut response = match outcome {
-        Ok(()) => meter::scope(meter.clone(), next.run(req)).await,
+        Ok(()) => meter::scope(meter.clone(), until_deadline(deadline, next.run(req))).await,
         Err(e) => e.into_response(),
     };
     if let Some(rendered) = response.extensions_mut().remove::<Rendered>() {
@@ -207,8 +255,7 @@ async fn edge(State(app): State<AppState>, mut req: Request, next: Next) -> Resp
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         headers.insert("x-request-id", v);
     }
-    let timing = format!("db;dur={db_ms:.1};desc=\"{} requests\"", meter.requests());
-    if let Ok(v) = HeaderValue::from_str(&timing) {
+    if let Ok(v) = HeaderValue::from_str(&server_timing(&meter)) {
         headers.insert("server-timing", v);
     }
     tracing::info!(
@@ -218,7 +265,10 @@ async fn edge(State(app): State<AppState>, mut req: Request, next: Next) -> Resp
         status = response.status().as_u16(),
         latency_ms = started.elapsed().as_secs_f64() * 1000.0,
         db_requests = meter.requests(),
+        db_rounds = meter.rounds(),
         db_items_read = meter.items_read(),
+        db_rcu = meter.capacity().read,
+        db_wcu = meter.capacity().write,
         db_ms,
         key = key_name.as_deref().unwrap_or("-"),
         client_id = client.as_deref().unwrap_or("-"),

@@ -17,8 +17,13 @@ use crate::store::{Slice, StoreError};
 pub const DEFAULT_PAGE_SIZE: usize = 10;
 /// See [`DEFAULT_PAGE_SIZE`].
 pub const MAX_PAGE_SIZE: usize = 100;
-/// `page=N` without a cursor walks the earlier pages; this bounds how far.
-pub const MAX_PAGE_NUMBER: usize = 10_000;
+/// `page=N` reads every earlier item, so it is allowed only while `(N − 1) × pageSize`
+/// stays below this (Elasticsearch's `max_result_window`); beyond, cursors.
+pub const PAGE_WINDOW: usize = 10_000;
+/// The longest cursor this service issues is far shorter; a longer one is not read.
+const MAX_CURSOR_LEN: usize = 2048;
+/// The longest position a cursor may carry (a sort key: a timestamp and an id).
+const MAX_POSITION_LEN: usize = 512;
 
 /// A query string, decoded.
 pub struct Params(HashMap<String, String>);
@@ -109,7 +114,7 @@ impl CursorKey {
         format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(&payload),
-            URL_SAFE_NO_PAD.encode(&tag[..16])
+            URL_SAFE_NO_PAD.encode(tag)
         )
     }
 
@@ -120,13 +125,17 @@ impl CursorKey {
                 "is not a cursor this service issued for this list",
             )
         };
+        if sealed.len() > MAX_CURSOR_LEN {
+            return Err(bad());
+        }
         let (payload, tag) = sealed.split_once('.').ok_or_else(bad)?;
         let payload = URL_SAFE_NO_PAD.decode(payload).map_err(|_| bad())?;
         let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| bad())?;
-        self.mac(&payload)
-            .verify_truncated_left(&tag)
-            .map_err(|_| bad())?;
-        serde_json::from_slice(&payload).map_err(|_| bad())
+        // The whole tag, compared in constant time: a shorter one is refused.
+        self.mac(&payload).verify_slice(&tag).map_err(|_| bad())?;
+        let c: Cursor = serde_json::from_slice(&payload).map_err(|_| bad())?;
+        let sane = !c.a.is_empty() && c.a.len() <= MAX_POSITION_LEN && c.p >= 2;
+        sane.then_some(c).ok_or_else(bad)
     }
 }
 
@@ -152,8 +161,23 @@ pub struct PageOut<T> {
     pub next_url: Option<String>,
 }
 
-/// Reads the page `params` ask for from `fetch(after, limit)`: from the cursor when there
-/// is one; else page `page`, reached by walking the earlier pages (which costs their reads).
+/// `page`: a whole number from 1 (default 1); one too large for any number type is past
+/// every window, so it saturates rather than reads as malformed.
+fn page_number(params: &Params) -> Result<usize, ApiError> {
+    match params.get("page") {
+        None => Ok(1),
+        Some(v) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => {
+            let page = v.parse::<usize>().unwrap_or(usize::MAX);
+            (page >= 1)
+                .then_some(page)
+                .ok_or_else(|| ApiError::bad("page", "must be a whole number from 1"))
+        }
+        Some(_) => Err(ApiError::bad("page", "must be a whole number from 1")),
+    }
+}
+
+/// Reads the page `params` ask for from `fetch(after, skip, limit)`: from the cursor when
+/// there is one; else page `page`, at offset `(page − 1) × pageSize` within [`PAGE_WINDOW`].
 pub async fn paginate<T, F, Fut>(
     key: &CursorKey,
     spec: &ListSpec<'_>,
@@ -161,12 +185,12 @@ pub async fn paginate<T, F, Fut>(
     fetch: F,
 ) -> Result<PageOut<T>, ApiError>
 where
-    F: Fn(Option<String>, usize) -> Fut,
+    F: FnOnce(Option<String>, usize, usize) -> Fut,
     Fut: Future<Output = Result<Slice<T>, StoreError>>,
 {
     let size = params.number("pageSize", DEFAULT_PAGE_SIZE, 1..=MAX_PAGE_SIZE)?;
     let filter = spec.filter.map(|(_, v)| v.to_owned());
-    let (after, page) = match params.get("cursor") {
+    let (after, page, skip) = match params.get("cursor") {
         Some(sealed) => {
             let c = key.open(sealed)?;
             if c.l != spec.name || c.f != filter {
@@ -175,37 +199,35 @@ where
                     "is not a cursor this service issued for this list",
                 ));
             }
-            (Some(c.a), c.p)
+            (Some(c.a), c.p, 0)
         }
         None => {
-            let page = params.number("page", 1, 1..=MAX_PAGE_NUMBER)?;
-            let mut after = None;
-            let mut skip = (page - 1) * size;
-            while skip > 0 {
-                let walked = fetch(after.clone(), skip.min(MAX_PAGE_SIZE)).await?;
-                skip -= walked.items.len().min(skip);
-                match walked.next {
-                    Some(next) => after = Some(next),
-                    None => {
-                        return Ok(PageOut {
-                            items: vec![],
-                            page,
-                            size,
-                            next_url: None,
-                        })
-                    }
-                }
-            }
-            (after, page)
+            let page = page_number(params)?;
+            let skip = (page - 1)
+                .checked_mul(size)
+                .filter(|skip| *skip < PAGE_WINDOW)
+                .ok_or_else(|| {
+                    ApiError::bad(
+                        "page",
+                        format!(
+                            "(page - 1) x pageSize must be below {PAGE_WINDOW}; \
+                             follow nextPageUrl to read further"
+                        ),
+                    )
+                })?;
+            (None, page, skip)
         }
     };
-    let slice = fetch(after, size).await?;
+    let next_page = page
+        .checked_add(1)
+        .ok_or_else(|| ApiError::bad("cursor", "is past the last page"))?;
+    let slice = fetch(after, skip, size).await?;
     let next_url = slice.next.map(|a| {
         let cursor = key.seal(&Cursor {
             l: spec.name.into(),
             f: filter.clone(),
             a,
-            p: page + 1,
+            p: next_page,
         });
         let mut query = form_urlencoded::Serializer::new(String::new());
         if let Some((name, value)) = spec.filter {
@@ -262,5 +284,50 @@ mod tests {
         assert!(key.open(&format!("{forged}.{tag}")).is_err());
         assert!(key.open(payload).is_err());
         assert!(key.open("garbage").is_err());
+    }
+
+    #[test]
+    fn a_well_signed_cursor_with_an_insane_position_or_page_is_refused() {
+        let key = CursorKey::new(b"k1");
+        let cursor = |a: &str, p: usize| Cursor {
+            l: "users".into(),
+            f: None,
+            a: a.into(),
+            p,
+        };
+        for bad in [
+            cursor("", 2),
+            cursor(&"x".repeat(MAX_POSITION_LEN + 1), 2),
+            cursor("2024#x", 0),
+            cursor("2024#x", 1),
+        ] {
+            assert!(key.open(&key.seal(&bad)).is_err(), "{bad:?}");
+        }
+        assert!(key.open(&key.seal(&cursor("2024#x", usize::MAX))).is_ok());
+    }
+
+    #[tokio::test]
+    async fn the_last_possible_page_number_is_a_400_not_an_overflow() {
+        let key = CursorKey::new(b"k1");
+        let sealed = key.seal(&Cursor {
+            l: "users".into(),
+            f: None,
+            a: "2024#x".into(),
+            p: usize::MAX,
+        });
+        let spec = ListSpec {
+            name: "users",
+            path: "/users",
+            filter: None,
+        };
+        let params = Params::parse(Some(&format!("cursor={sealed}")));
+        let out = paginate(&key, &spec, &params, |_, _, _| async {
+            Ok::<_, StoreError>(Slice::<u8> {
+                items: vec![],
+                next: None,
+            })
+        })
+        .await;
+        assert!(matches!(out, Err(ApiError::BadRequest(_))));
     }
 }

@@ -48,6 +48,13 @@ impl Timestamp {
         Some(Self(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis()))
     }
 
+    /// Whether the timestamp falls in the years 1970 to 9999, the range whose RFC 3339
+    /// rendering is fixed width (so text order is time order).
+    pub fn is_within_years_1970_to_9999(self) -> bool {
+        const END_OF_9999: i64 = 253_402_300_799_999;
+        (0..=END_OF_9999).contains(&self.0)
+    }
+
     /// `2024-01-19T12:45:04.147Z`: fixed width, so text order is time order.
     pub fn to_rfc3339(self) -> String {
         Utc.timestamp_millis_opt(self.0)
@@ -77,5 +84,17 @@ mod tests {
             "2024-01-19T00:00:00.000Z"
         );
         assert!(Timestamp::parse("19/01/2024").is_none());
+    }
+
+    #[test]
+    fn only_years_1970_to_9999_are_in_range() {
+        let within = |s: &str| Timestamp::parse(s).unwrap().is_within_years_1970_to_9999();
+        assert!(within("1970-01-01"));
+        assert!(within("9999-12-31T23:59:59.999Z"));
+        assert!(!within("1969-12-31T23:59:59.999Z"));
+        assert!(
+            !within("+10000-01-01"),
+            "a five-digit year sorts before every other"
+        );
     }
 }

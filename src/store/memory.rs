@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use super::{Slice, StoreError, UserStore};
+use super::{Slice, StoreError, UserStore, Window};
 use crate::domain::{BubbleId, DeletionRecord, Intent, Plan, Transition, User, UserRef};
 
 #[derive(Default)]
@@ -84,15 +84,15 @@ impl State {
     }
 }
 
-/// The entries of `index` strictly after (or, backwards, before) `from`, then from `floor` on.
+/// The entries of `index` in `window` (strictly after its position, or backwards before
+/// it), from `floor` on.
 fn page<T: Clone>(
     index: &BTreeMap<String, T>,
     floor: Option<&str>,
-    after: Option<&str>,
-    limit: usize,
+    window: Window<'_>,
     forward: bool,
 ) -> (Vec<T>, Option<String>) {
-    let range: Box<dyn Iterator<Item = (&String, &T)>> = match (forward, after) {
+    let range: Box<dyn Iterator<Item = (&String, &T)>> = match (forward, window.after) {
         (true, Some(a)) => Box::new(index.range::<str, _>((Bound::Excluded(a), Bound::Unbounded))),
         (true, None) => Box::new(
             index.range::<str, _>((Bound::Included(floor.unwrap_or("")), Bound::Unbounded)),
@@ -104,7 +104,8 @@ fn page<T: Clone>(
         ),
         (false, None) => Box::new(index.iter().rev()),
     };
-    let mut taken: Vec<(&String, &T)> = range.take(limit + 1).collect();
+    let limit = window.limit;
+    let mut taken: Vec<(&String, &T)> = range.skip(window.skip).take(limit + 1).collect();
     let more = taken.len() > limit;
     taken.truncate(limit);
     let next = if more {
@@ -135,39 +136,26 @@ impl UserStore for MemoryStore {
         }
     }
 
-    async fn list_active(
-        &self,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Slice<User>, StoreError> {
+    async fn list_active(&self, window: Window<'_>) -> Result<Slice<User>, StoreError> {
         let state = self.lock();
-        let (keys, next) = page(&state.active, None, after, limit, true);
+        let (keys, next) = page(&state.active, None, window, true);
         Ok(Slice {
             items: keys.iter().map(|b| state.users[b].clone()).collect(),
             next,
         })
     }
 
-    async fn changes(
-        &self,
-        floor: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Slice<User>, StoreError> {
+    async fn changes(&self, floor: &str, window: Window<'_>) -> Result<Slice<User>, StoreError> {
         let state = self.lock();
-        let (keys, next) = page(&state.feed, Some(floor), after, limit, true);
+        let (keys, next) = page(&state.feed, Some(floor), window, true);
         Ok(Slice {
             items: keys.iter().map(|b| state.users[b].clone()).collect(),
             next,
         })
     }
 
-    async fn deletions(
-        &self,
-        before: Option<&str>,
-        limit: usize,
-    ) -> Result<Slice<DeletionRecord>, StoreError> {
-        let (items, next) = page(&self.lock().history, None, before, limit, false);
+    async fn deletions(&self, window: Window<'_>) -> Result<Slice<DeletionRecord>, StoreError> {
+        let (items, next) = page(&self.lock().history, None, window, false);
         Ok(Slice { items, next })
     }
 

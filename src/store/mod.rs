@@ -10,6 +10,7 @@ use crate::domain::{DeletionRecord, DomainError, Intent, User, UserRef};
 
 pub mod dynamo;
 pub mod memory;
+pub mod merge;
 pub mod meter;
 
 /// What went wrong in storage, in the terms the API answers with.
@@ -38,6 +39,38 @@ pub struct Slice<T> {
     pub next: Option<String>,
 }
 
+/// Which part of a list to read: `limit` items after the position `after`, passing over the
+/// first `skip` of them (`page=N` without a cursor).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window<'a> {
+    /// The position of the last item already seen; `None`: from the start.
+    pub after: Option<&'a str>,
+    /// Items to pass over before the page.
+    pub skip: usize,
+    /// Items in the page.
+    pub limit: usize,
+}
+
+impl<'a> Window<'a> {
+    /// The `limit` items after `after`.
+    pub fn after(after: Option<&'a str>, limit: usize) -> Self {
+        Self {
+            after,
+            skip: 0,
+            limit,
+        }
+    }
+
+    /// The `limit` items after the first `skip` of the list.
+    pub fn offset(skip: usize, limit: usize) -> Self {
+        Self {
+            after: None,
+            skip,
+            limit,
+        }
+    }
+}
+
 /// Everything the API needs from storage.
 #[async_trait]
 pub trait UserStore: Send + Sync {
@@ -55,27 +88,16 @@ pub trait UserStore: Send + Sync {
         expect: Option<u64>,
     ) -> Result<User, StoreError>;
 
-    /// Active users in creation order, after the position `after`.
-    async fn list_active(
-        &self,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Slice<User>, StoreError>;
+    /// Active users in creation order, in `window`.
+    async fn list_active(&self, window: Window<'_>) -> Result<Slice<User>, StoreError>;
 
-    /// Users (deleted ones included) by (`updatedAt`, `bubbleId`) from `floor` on, after `after`.
-    async fn changes(
-        &self,
-        floor: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Slice<User>, StoreError>;
+    /// Users (deleted ones included) by (`updatedAt`, `bubbleId`) from `floor` on, in
+    /// `window`.
+    async fn changes(&self, floor: &str, window: Window<'_>) -> Result<Slice<User>, StoreError>;
 
-    /// The deleted history, newest first, before the position `before`.
-    async fn deletions(
-        &self,
-        before: Option<&str>,
-        limit: usize,
-    ) -> Result<Slice<DeletionRecord>, StoreError>;
+    /// The deleted history, newest first, in `window` (`after` is the position before which
+    /// the page starts).
+    async fn deletions(&self, window: Window<'_>) -> Result<Slice<DeletionRecord>, StoreError>;
 
     /// The number of active users.
     async fn count_active(&self) -> Result<u64, StoreError>;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 use users_api::domain::{BubbleId, Intent, Patch, User, UserRef};
-use users_api::store::{StoreError, UserStore};
+use users_api::store::{StoreError, UserStore, Window};
 
 /// Every user, deleted ones included, read from the change feed.
 pub async fn all_users(store: &Arc<dyn UserStore>) -> Vec<User> {
@@ -13,7 +13,10 @@ pub async fn all_users(store: &Arc<dyn UserStore>) -> Vec<User> {
     let mut after = None;
     loop {
         let page = store
-            .changes("1970-01-01T00:00:00.000Z", after.as_deref(), 100)
+            .changes(
+                "1970-01-01T00:00:00.000Z",
+                Window::after(after.as_deref(), 100),
+            )
             .await
             .unwrap();
         users.extend(page.items);
@@ -51,7 +54,7 @@ pub async fn check(store: &Arc<dyn UserStore>) {
         active.len() as u64,
         "exact active count"
     );
-    let listed = store.list_active(None, 100).await.unwrap();
+    let listed = store.list_active(Window::after(None, 100)).await.unwrap();
     let listed: HashSet<_> = listed.items.iter().map(|u| u.bubble_id.clone()).collect();
     let expected: HashSet<_> = active.iter().map(|u| u.bubble_id.clone()).collect();
     assert_eq!(listed, expected, "the active list is the active users");
@@ -95,7 +98,10 @@ pub async fn check(store: &Arc<dyn UserStore>) {
     let mut history = Vec::new();
     let mut before = None;
     loop {
-        let page = store.deletions(before.as_deref(), 100).await.unwrap();
+        let page = store
+            .deletions(Window::after(before.as_deref(), 100))
+            .await
+            .unwrap();
         history.extend(page.items);
         match page.next {
             Some(n) => before = Some(n),

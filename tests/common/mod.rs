@@ -75,12 +75,17 @@ pub fn dynamo_endpoint() -> String {
 
 /// A DynamoDB store on fresh tables of the local server.
 pub async fn dynamo() -> DynamoStore {
+    dynamo_with_shards(SHARDS).await
+}
+
+/// [`dynamo`] with `shards` index and counter shards.
+pub async fn dynamo_with_shards(shards: u32) -> DynamoStore {
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     let store = DynamoStore::new(
         local_client(&dynamo_endpoint()),
         format!("users-{suffix}"),
         format!("meta-{suffix}"),
-        SHARDS,
+        shards,
     );
     store.create_tables().await.expect("tables are created");
     store
@@ -114,11 +119,26 @@ impl Answer {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    /// The storage request count from `Server-Timing`.
-    pub fn db_requests(&self) -> u64 {
+    /// `Server-Timing`'s description: `<n> requests, <r> RCU, <w> WCU`, as numbers.
+    pub fn db_costs(&self) -> (u64, f64, f64) {
         let timing = self.header("server-timing").expect("Server-Timing is set");
         let desc = timing.split("desc=\"").nth(1).expect("desc");
-        desc.split(' ').next().unwrap().parse().expect("a count")
+        let words: Vec<&str> = desc.trim_end_matches('"').split(' ').collect();
+        assert_eq!(
+            (words.len(), words[1], words[3], words[5]),
+            (6, "requests,", "RCU,", "WCU"),
+            "{timing}"
+        );
+        (
+            words[0].parse().expect("a count"),
+            words[2].parse().expect("RCU"),
+            words[4].parse().expect("WCU"),
+        )
+    }
+
+    /// The storage request count from `Server-Timing`.
+    pub fn db_requests(&self) -> u64 {
+        self.db_costs().0
     }
 }
 

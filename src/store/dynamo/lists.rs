@@ -1,17 +1,15 @@
-//! Pages over write-sharded partitions, merged into one order.
+//! Lists over write-sharded partitions: the queries behind [`crate::store::merge`].
 //!
-//! Each shard is a partition sorted by a unique key. A page keeps one look-ahead item per
-//! shard: it reads every shard's first item after the position (in parallel), then
-//! repeatedly takes the smallest and reads that shard's next one. A page of `limit` items
-//! therefore reads at most `limit + shards` items, however large the table, and the
-//! position (the last key returned) is all a cursor needs.
+//! Each shard is a partition sorted by a unique key. A page asks every shard for a chunk in
+//! parallel and refills only a shard that runs dry (see the merge module); this module turns
+//! each of the merge's asks into one DynamoDB `Query`.
 
 use aws_sdk_dynamodb::Client;
-use futures::future::try_join_all;
 
 use super::errors::store_error;
-use super::item::{history_partition, s, Item, PK, SK};
+use super::item::{history_partition, s, Item, BUBBLE_ID, PK, SK};
 use super::metered;
+use crate::store::merge::{self, Ask, Batch, Merged, Start, Want};
 use crate::store::StoreError;
 
 /// A list spread over shard partitions.
@@ -20,12 +18,14 @@ pub struct Sharded<'a> {
     index: Option<&'static str>,
     partition_attr: &'static str,
     sort_attr: &'static str,
+    /// The table's own key attributes, which an `ExclusiveStartKey` also names.
+    table_key: &'static [&'static str],
     partitions: Vec<String>,
     forward: bool,
 }
 
 impl<'a> Sharded<'a> {
-    /// An ascending list over a sharded global secondary index.
+    /// An ascending list over a sharded global secondary index of the users table.
     pub fn index(
         table: &'a str,
         index: &'static str,
@@ -38,6 +38,7 @@ impl<'a> Sharded<'a> {
             index: Some(index),
             partition_attr,
             sort_attr,
+            table_key: &[BUBBLE_ID],
             partitions: (0..shards).map(|i| i.to_string()).collect(),
             forward: true,
         }
@@ -50,6 +51,7 @@ impl<'a> Sharded<'a> {
             index: None,
             partition_attr: PK,
             sort_attr: SK,
+            table_key: &[PK, SK],
             partitions: (0..shards).map(history_partition).collect(),
             forward: false,
         }
@@ -62,76 +64,85 @@ impl<'a> Sharded<'a> {
             .ok_or_else(|| StoreError::Backend(format!("item without {}", self.sort_attr)))
     }
 
-    /// The first item of `partition` past `after` (or from `floor` on when there is none).
-    async fn head(
+    /// The `ExclusiveStartKey` that continues after `item`.
+    fn start_key(&self, item: &Item) -> Item {
+        [self.partition_attr, self.sort_attr]
+            .iter()
+            .chain(self.table_key)
+            .filter_map(|a| item.get(*a).map(|v| ((*a).to_owned(), v.clone())))
+            .collect()
+    }
+
+    /// One `Query` for the merge: the ask's shard, from its start, up to its bound.
+    async fn query(
         &self,
         client: &Client,
-        partition: &str,
         floor: Option<&str>,
-        after: Option<&str>,
-    ) -> Result<Option<(String, Item)>, StoreError> {
+        ask: Ask<Item>,
+    ) -> Result<Batch<Item>, StoreError> {
+        let (after_op, until_op) = if self.forward {
+            (">", "<=")
+        } else {
+            ("<", ">=")
+        };
         let mut q = client
             .query()
             .table_name(self.table)
             .set_index_name(self.index.map(str::to_owned))
             .scan_index_forward(self.forward)
-            .limit(1)
+            .limit(i32::try_from(ask.limit).unwrap_or(i32::MAX))
+            .return_consumed_capacity(aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total)
             .expression_attribute_names("#p", self.partition_attr)
-            .expression_attribute_values(":p", s(partition));
-        let op = if self.forward { ">" } else { "<" };
-        q = match (after, floor) {
-            (Some(a), _) => q
-                .key_condition_expression(format!("#p = :p AND #k {op} :k"))
-                .expression_attribute_names("#k", self.sort_attr)
-                .expression_attribute_values(":k", s(a)),
-            (None, Some(f)) => q
-                .key_condition_expression("#p = :p AND #k >= :k")
-                .expression_attribute_names("#k", self.sort_attr)
-                .expression_attribute_values(":k", s(f)),
-            (None, None) => q.key_condition_expression("#p = :p"),
-        };
-        let out = metered(q.send(), |o| o.scanned_count as u64)
-            .await
-            .map_err(store_error)?;
-        match out.items.and_then(|mut items| items.pop()) {
-            Some(item) => Ok(Some((self.key_of(&item)?, item))),
-            None => Ok(None),
+            .expression_attribute_values(":p", s(&self.partitions[ask.shard]));
+        if let Start::Item(item) = &ask.start {
+            q = q.set_exclusive_start_key(Some(self.start_key(item)));
         }
+        // At most one condition on the sort key: a floor and a bound make a BETWEEN. The
+        // merge never bounds an ask that starts after a cursor's position.
+        let (cond, values) = match (&ask.start, floor, &ask.until) {
+            (Start::After(a), _, _) => {
+                (Some(format!("#k {after_op} :a")), vec![(":a", a.as_str())])
+            }
+            (_, Some(f), Some(u)) => (
+                Some("#k BETWEEN :f AND :u".to_owned()),
+                vec![(":f", f), (":u", u.as_str())],
+            ),
+            (_, Some(f), None) => (Some("#k >= :f".to_owned()), vec![(":f", f)]),
+            (_, None, Some(u)) => (Some(format!("#k {until_op} :u")), vec![(":u", u.as_str())]),
+            (_, None, None) => (None, vec![]),
+        };
+        for (name, value) in values {
+            q = q.expression_attribute_values(name, s(value));
+        }
+        q = match cond {
+            Some(cond) => q
+                .key_condition_expression(format!("#p = :p AND {cond}"))
+                .expression_attribute_names("#k", self.sort_attr),
+            None => q.key_condition_expression("#p = :p"),
+        };
+        let out = metered(q.send()).await.map_err(store_error)?;
+        let more = out.last_evaluated_key.is_some();
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| Ok((self.key_of(&item)?, item)))
+            .collect::<Result<_, StoreError>>()?;
+        Ok(Batch { items, more })
     }
 
-    /// Up to `limit` items past `after`, merged across shards, and the position to continue
-    /// from when more follow.
+    /// The items `want` asks for after the position `after` (from `floor` on, for the
+    /// feed), merged across shards, and the position to continue from when more follow.
     pub async fn page(
         &self,
         client: &Client,
         floor: Option<&str>,
         after: Option<&str>,
-        limit: usize,
-    ) -> Result<(Vec<Item>, Option<String>), StoreError> {
-        let mut heads = try_join_all(
-            self.partitions
-                .iter()
-                .map(|p| self.head(client, p, floor, after)),
-        )
-        .await?;
-        let mut out = Vec::with_capacity(limit);
-        let mut last = None;
-        while out.len() < limit {
-            let pick = heads
-                .iter()
-                .enumerate()
-                .filter_map(|(i, h)| h.as_ref().map(|(k, _)| (i, k)))
-                .reduce(|a, b| if (b.1 < a.1) == self.forward { b } else { a })
-                .map(|(i, _)| i);
-            let Some(i) = pick else { break };
-            let (key, item) = heads[i].take().expect("picked a present head");
-            heads[i] = self
-                .head(client, &self.partitions[i], floor, Some(&key))
-                .await?;
-            out.push(item);
-            last = Some(key);
-        }
-        let more = heads.iter().any(Option::is_some);
-        Ok((out, if more { last } else { None }))
+        want: Want,
+    ) -> Result<Merged<Item>, StoreError> {
+        merge::page(self.partitions.len(), self.forward, after, want, |ask| {
+            self.query(client, floor, ask)
+        })
+        .await
     }
 }
