@@ -70,6 +70,8 @@ EVENTS = [
     ("delete-newcomer-200", "DELETE", "/users/newcomer", "", WRITE, None),
     ("restore-200", "POST", f"{USER}/restore", "", WRITE, None),
     ("restore-missing-404", "POST", "/users/nobody/restore", "", WRITE, None),
+    ("list-page-beyond-window-400", "GET", "/users", "page=1001&pageSize=10", READ, None),
+    ("feed-year-10000-400", "GET", "/users", "updatedFrom=%2B10000-01-01", READ, None),
 ]
 
 

@@ -160,7 +160,7 @@ fn headers(route: &Route, status: u16) -> Value {
         "X-Request-Id".into(),
         json!({"description": "The Lambda request id.", "schema": {"type": "string"}}),
     );
-    h.insert("Server-Timing".into(), json!({"description": "db;dur=<ms>;desc=\"<n> requests\": storage work for this request.", "schema": {"type": "string"}}));
+    h.insert("Server-Timing".into(), json!({"description": "db;dur=<ms>;desc=\"<n> requests, <r> RCU, <w> WCU\": storage requests for this request, their time, and the capacity units DynamoDB reported consumed (0 on the embedded store).", "schema": {"type": "string"}}));
     if route.scope.is_some() && status != 401 && status != 403 {
         for (name, doc) in [
             ("X-RateLimit-Limit", "The key's burst."),

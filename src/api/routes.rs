@@ -72,19 +72,19 @@ const PAGE: Param = Param {
     name: "page",
     location: "query",
     schema: r#"{"type":"integer","minimum":1,"maximum":10000,"default":1}"#,
-    doc: "Page number, without a cursor. Reaching page N reads the N-1 pages before it.",
+    doc: "Page number, without a cursor, while (page - 1) x pageSize < 10000 (else 400: follow nextPageUrl). Page N reads the items before it in large chunks.",
 };
 const CURSOR: Param = Param {
     name: "cursor",
     location: "query",
-    schema: r#"{"type":"string","pattern":"^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$"}"#,
-    doc: "Opaque position taken from nextPageUrl; costs one page of reads.",
+    schema: r#"{"type":"string","maxLength":2048,"pattern":"^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$"}"#,
+    doc: "Opaque, signed position taken from nextPageUrl; costs about one page of reads. A page may hold fewer than pageSize items and still have a nextPageUrl.",
 };
 const UPDATED_FROM: Param = Param {
     name: "updatedFrom",
     location: "query",
     schema: r#"{"type":"string","anyOf":[{"format":"date-time"},{"format":"date"}]}"#,
-    doc: "Switches to the change feed: every user, deleted ones included, with updatedAt >= this (RFC 3339 or YYYY-MM-DD).",
+    doc: "Switches to the change feed: every user, deleted ones included, with updatedAt >= this (RFC 3339 or YYYY-MM-DD, years 1970 to 9999).",
 };
 const INCLUDE_DELETED: Param = Param {
     name: "includeDeleted",
