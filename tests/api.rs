@@ -427,3 +427,45 @@ async fn xml_is_served_when_asked_for() {
         .await;
     assert_error(&none, 406, "ALGOREP_038");
 }
+
+#[tokio::test]
+async fn every_route_enforces_the_scope_its_table_entry_declares() {
+    let app = common::router(common::memory_store());
+    for r in users_api::api::routes::routes() {
+        let path = r.path.replace("{ref}", "someone");
+        let what = format!("{} {}", r.method, r.path);
+        let without = send(&app, r.method.as_str(), &path, &[], None).await;
+        let read = send(
+            &app,
+            r.method.as_str(),
+            &path,
+            &[("authorization", READ_KEY)],
+            None,
+        )
+        .await;
+        match r.scope {
+            None => {
+                assert_eq!(without.status, 200, "{what} is public");
+                assert_eq!(read.status, 200, "{what} is public");
+            }
+            Some(scope) => {
+                assert_error(&without, 401, "ALGOREP_031");
+                assert_eq!(
+                    without.header("www-authenticate"),
+                    Some("Bearer realm=\"users-api\""),
+                    "{what}"
+                );
+                match scope {
+                    users_api::api::auth::Scope::Write => {
+                        assert_error(&read, 403, "ALGOREP_032");
+                    }
+                    users_api::api::auth::Scope::Read => assert!(
+                        !matches!(read.status.as_u16(), 401 | 403),
+                        "{what}: a read key may read ({})",
+                        read.status
+                    ),
+                }
+            }
+        }
+    }
+}

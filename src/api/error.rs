@@ -180,6 +180,12 @@ impl IntoResponse for ApiError {
             ApiError::Unavailable => Some(1),
             _ => None,
         };
+        if matches!(self, ApiError::Unauthorized) {
+            response.headers_mut().insert(
+                http::header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"users-api\""),
+            );
+        }
         if let Some(secs) = retry_after {
             response
                 .headers_mut()

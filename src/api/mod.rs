@@ -22,7 +22,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use self::auth::{KeyRing, Scope};
+use self::auth::KeyRing;
 use self::error::ApiError;
 use self::handlers as h;
 use self::limits::{Allowance, RateLimits};
@@ -47,6 +47,8 @@ pub struct AppState {
     pub cors_origins: Vec<HeaderValue>,
     /// How long before the Lambda deadline a request gives up with a 503.
     pub deadline_margin: Duration,
+    /// Each route's declared scope, from the route table.
+    pub scopes: Arc<routes::Scopes>,
 }
 
 impl AppState {
@@ -66,12 +68,10 @@ impl AppState {
                 .filter_map(|o| HeaderValue::from_str(o).ok())
                 .collect(),
             deadline_margin: Duration::from_millis(config.deadline_margin_ms),
+            scopes: Arc::new(routes::Scopes::of(&routes::routes())),
         }
     }
 }
-
-/// Routes that need no key.
-const PUBLIC: [&str; 2] = ["/health", "/openapi.json"];
 
 /// The one router: Lambda, `cargo lambda watch` and the tests all use it.
 pub fn app(state: AppState) -> Router {
@@ -213,19 +213,14 @@ async fn edge(State(app): State<AppState>, mut req: Request, next: Next) -> Resp
     let meter = Arc::new(Meter::default());
     let negotiated = negotiate(req.headers());
     let format = negotiated.as_ref().copied().unwrap_or(Format::Json);
-    let needed = if matches!(method, Method::GET | Method::HEAD) {
-        Scope::Read
-    } else {
-        Scope::Write
-    };
-    let public = route.as_deref().is_some_and(|r| PUBLIC.contains(&r));
+    let needed = app.scopes.needed(&method, route.as_deref());
 
     let mut key_name = None;
     let mut allowance = None;
-    let outcome = match negotiated {
-        Err(e) => Err(e),
-        Ok(_) if public => Ok(()),
-        Ok(_) => app
+    let outcome = match (negotiated, needed) {
+        (Err(e), _) => Err(e),
+        (Ok(_), None) => Ok(()),
+        (Ok(_), Some(needed)) => app
             .keys
             .authenticate(req.headers(), needed)
             .and_then(|caller| {

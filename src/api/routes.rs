@@ -115,6 +115,37 @@ fn merge(
     }
 }
 
+/// Each route's declared scope by method and path, as the auth layer enforces it.
+#[derive(Debug, Clone, Default)]
+pub struct Scopes(std::collections::HashMap<(Method, &'static str), Option<Scope>>);
+
+impl Scopes {
+    /// The scopes of every route in `routes`.
+    pub fn of(routes: &[Route]) -> Self {
+        Self(
+            routes
+                .iter()
+                .map(|r| ((r.method.clone(), r.path), r.scope))
+                .collect(),
+        )
+    }
+
+    /// What a request for `method` on the route template `path` needs: the route's declared
+    /// scope (`HEAD` as `GET`); `None` for a public route. A request no route takes (404, 405)
+    /// needs any valid key, so that the API's shape is not shown to strangers.
+    pub fn needed(&self, method: &Method, path: Option<&str>) -> Option<Scope> {
+        let method = if method == Method::HEAD {
+            &Method::GET
+        } else {
+            method
+        };
+        match path.and_then(|p| self.0.get(&(method.clone(), p))) {
+            Some(scope) => *scope,
+            None => Some(Scope::Read),
+        }
+    }
+}
+
 /// Every route of the API.
 pub fn routes() -> Vec<Route> {
     let write = Some(Scope::Write);
