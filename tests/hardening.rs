@@ -158,3 +158,62 @@ async fn cors_is_closed_unless_origins_are_configured() {
         .unwrap()
         .contains("POST"));
 }
+
+#[tokio::test]
+async fn invalid_utf8_in_a_path_or_query_is_the_usual_coded_400_in_json_or_xml() {
+    let c = Client::new(common::memory_store());
+    for (path, field) in [
+        ("/users/%FF", "ref"),
+        ("/users/a%C3/restore", "ref"),
+        ("/users?updatedFrom=%FF", "updatedFrom"),
+        ("/users?%FF=1", "query"),
+        ("/deleted-users?cursor=%E2%82", "cursor"),
+    ] {
+        let method = if path.ends_with("/restore") {
+            "POST"
+        } else {
+            "GET"
+        };
+        let json = c.call(method, path, None).await;
+        assert_eq!(json.status, 400, "{path}: {}", json.text);
+        assert_eq!(
+            json.header("content-type"),
+            Some("application/json"),
+            "{path}"
+        );
+        let body = json.json();
+        assert_eq!(
+            (body["error"].as_str(), body["details"][0]["field"].as_str()),
+            (Some("ALGOREP_005"), Some(field)),
+            "{path}"
+        );
+        let xml = c
+            .call_with(method, path, &[("accept", "application/xml")], None)
+            .await;
+        assert_eq!(xml.status, 400, "{path}");
+        assert!(
+            xml.text.contains("<error>ALGOREP_005</error>"),
+            "{path}: {}",
+            xml.text
+        );
+    }
+}
+
+#[tokio::test]
+async fn thousands_of_unknown_fields_get_a_short_error() {
+    let c = Client::new(common::memory_store());
+    let body: serde_json::Map<String, serde_json::Value> =
+        (0..20_000).map(|i| (format!("f{i}"), json!(1))).collect();
+    let answer = c
+        .call("POST", "/users/many", Some(serde_json::Value::Object(body)))
+        .await;
+    assert_eq!(answer.status, 400);
+    assert!(
+        answer.text.len() <= 16 * 1024,
+        "{} bytes",
+        answer.text.len()
+    );
+    let body = answer.json();
+    assert_eq!(body["details"].as_array().unwrap().len(), 20);
+    assert!(body["message"].as_str().unwrap().contains("and 19980 more"));
+}

@@ -1,4 +1,4 @@
-//! Request bodies: JSON only, at most 256 KiB, no duplicate keys.
+//! What a request carries: its JSON body (at most 256 KiB, no duplicate keys) and its `{ref}`.
 
 use std::fmt;
 
@@ -126,6 +126,24 @@ impl<'de> Visitor<'de> for StrictVisitor {
             out.insert(key, v);
         }
         Ok(Value::Object(out))
+    }
+}
+
+/// The `{ref}` path segment, percent-decoded; one that is not valid UTF-8 is the usual
+/// 400 naming `ref`, not the framework's plain-text rejection.
+pub struct PathRef(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PathRef {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(raw)| PathRef(raw))
+            .map_err(|_| ApiError::bad("ref", "must be valid UTF-8 of A-Z a-z 0-9 . _ : -"))
     }
 }
 

@@ -8,6 +8,21 @@ use super::render::Rendered;
 use crate::domain::{DomainError, FieldIssue};
 use crate::store::StoreError;
 
+/// The most field errors an answer lists; the message counts the rest.
+pub const MAX_DETAILS: usize = 20;
+/// Field names and reasons are cut to these lengths (an unknown field's name is the
+/// client's), so no error body exceeds 16 KiB.
+const MAX_FIELD_CHARS: usize = 64;
+const MAX_REASON_CHARS: usize = 256;
+
+/// `s`, cut to `max` characters with an ellipsis when longer.
+fn clip(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &s[..end]),
+        None => s.to_owned(),
+    }
+}
+
 /// An error answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
@@ -56,11 +71,19 @@ impl ApiError {
         use ApiError::*;
         let (status, code, message) = match self {
             BadRequest(issues) => {
-                let names: Vec<&str> = issues.iter().map(|i| i.field.as_str()).collect();
+                let names: Vec<String> = issues
+                    .iter()
+                    .take(MAX_DETAILS)
+                    .map(|i| clip(&i.field, MAX_FIELD_CHARS))
+                    .collect();
+                let more = match issues.len().saturating_sub(MAX_DETAILS) {
+                    0 => String::new(),
+                    n => format!(" and {n} more"),
+                };
                 (
                     400,
                     "ALGOREP_005",
-                    format!("Bad request: invalid {}", names.join(", ")),
+                    format!("Bad request: invalid {}{more}", names.join(", ")),
                 )
             }
             MalformedJson(why) => (
@@ -136,7 +159,13 @@ impl ApiError {
         if !details.is_empty() {
             body["details"] = details
                 .iter()
-                .map(|d| json!({"field": d.field, "reason": d.reason}))
+                .take(MAX_DETAILS)
+                .map(|d| {
+                    json!({
+                        "field": clip(&d.field, MAX_FIELD_CHARS),
+                        "reason": clip(&d.reason, MAX_REASON_CHARS),
+                    })
+                })
                 .collect();
         }
         body
@@ -205,6 +234,24 @@ mod tests {
         assert_eq!(body["error"], "ALGOREP_005");
         assert_eq!(body["status"], 400);
         assert_eq!(body["details"][0]["field"], "email");
+    }
+
+    #[test]
+    fn at_most_20_details_are_listed_and_the_rest_counted_within_16_kib() {
+        let issues: Vec<FieldIssue> = (0..20_000)
+            .map(|i| FieldIssue::new(format!("field{i}{}", "x".repeat(500)), "is not a field"))
+            .collect();
+        let body = ApiError::BadRequest(issues).body();
+        assert_eq!(body["details"].as_array().unwrap().len(), 20);
+        assert!(body["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("and 19980 more"));
+        assert!(
+            body.to_string().len() <= 16 * 1024,
+            "{}",
+            body.to_string().len()
+        );
     }
 
     #[test]

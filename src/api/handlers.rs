@@ -1,6 +1,6 @@
 //! Route handlers: parse the request into domain values, ask the store, answer.
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use futures::{stream, StreamExt};
@@ -8,7 +8,7 @@ use http::{header, HeaderMap, HeaderValue, StatusCode};
 use serde_json::{json, Value};
 
 use super::auth::Caller;
-use super::body::JsonBody;
+use super::body::{JsonBody, PathRef};
 use super::error::ApiError;
 use super::paging::{paginate, ListSpec, Params};
 use super::render::Rendered;
@@ -102,7 +102,7 @@ pub async fn health() -> Reply {
 /// `POST /users/{bubbleId}`: create or merge.
 pub async fn upsert(
     State(app): State<AppState>,
-    Path(raw): Path<String>,
+    PathRef(raw): PathRef,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> Result<Reply, ApiError> {
@@ -120,10 +120,10 @@ pub async fn upsert(
 /// `GET /users/{ref}`.
 pub async fn get_user(
     State(app): State<AppState>,
-    Path(raw): Path<String>,
+    PathRef(raw): PathRef,
     RawQuery(query): RawQuery,
 ) -> Result<Reply, ApiError> {
-    let include_deleted = Params::parse(query.as_deref()).flag("includeDeleted")?;
+    let include_deleted = Params::parse(query.as_deref())?.flag("includeDeleted")?;
     let key = parse_ref(&raw)?;
     match app.store.get(&key).await? {
         Some(user) if user.is_active() || include_deleted => Ok(Reply::user(&user)),
@@ -134,7 +134,7 @@ pub async fn get_user(
 /// `PUT` and `PATCH /users/{ref}`: merge into an existing active user.
 pub async fn update(
     State(app): State<AppState>,
-    Path(raw): Path<String>,
+    PathRef(raw): PathRef,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> Result<Reply, ApiError> {
@@ -152,7 +152,7 @@ pub async fn update(
 pub async fn delete(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(raw): Path<String>,
+    PathRef(raw): PathRef,
     headers: HeaderMap,
 ) -> Result<Reply, ApiError> {
     let key = parse_ref(&raw)?;
@@ -167,7 +167,7 @@ pub async fn delete(
 /// `POST /users/{ref}/restore`.
 pub async fn restore(
     State(app): State<AppState>,
-    Path(raw): Path<String>,
+    PathRef(raw): PathRef,
     headers: HeaderMap,
 ) -> Result<Reply, ApiError> {
     let key = parse_ref(&raw)?;
@@ -239,7 +239,7 @@ pub async fn list_users(
     State(app): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Reply, ApiError> {
-    let params = Params::parse(query.as_deref());
+    let params = Params::parse(query.as_deref())?;
     if let Some(from) = params.get("updatedFrom") {
         let floor = Timestamp::parse(from)
             .filter(|t| t.is_within_years_1970_to_9999())
@@ -282,7 +282,7 @@ pub async fn deleted_users(
     State(app): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Reply, ApiError> {
-    let params = Params::parse(query.as_deref());
+    let params = Params::parse(query.as_deref())?;
     let spec = ListSpec {
         name: "deleted",
         path: "/deleted-users",

@@ -29,13 +29,24 @@ const MAX_POSITION_LEN: usize = 512;
 pub struct Params(HashMap<String, String>);
 
 impl Params {
-    /// Decodes a raw query string (a repeated parameter keeps its last value).
-    pub fn parse(raw: Option<&str>) -> Self {
-        Self(
-            form_urlencoded::parse(raw.unwrap_or("").as_bytes())
-                .into_owned()
-                .collect(),
-        )
+    /// Decodes a raw query string (a repeated parameter keeps its last value). A name or
+    /// value that is not valid UTF-8 once percent-decoded is a 400 naming it.
+    pub fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
+        let decode = |part: &str, name: &str| {
+            let spaced = part.replace('+', " ");
+            percent_encoding::percent_decode_str(&spaced)
+                .decode_utf8()
+                .map(|s| s.into_owned())
+                .map_err(|_| ApiError::bad(name, "is not valid UTF-8"))
+        };
+        let mut params = HashMap::new();
+        for pair in raw.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let name = decode(name, "query")?;
+            let value = decode(value, &name)?;
+            params.insert(name, value);
+        }
+        Ok(Self(params))
     }
 
     /// A parameter's value.
@@ -268,6 +279,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_query_decodes_strictly() {
+        let p = Params::parse(Some("a=x+y%2Bz&b=%C3%A9&a=last&flag")).unwrap();
+        assert_eq!(
+            (p.get("a"), p.get("b"), p.get("flag")),
+            (Some("last"), Some("é"), Some(""))
+        );
+        for bad in ["a=%FF", "%FF=1", "a=%C3"] {
+            assert!(Params::parse(Some(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn a_cursor_opens_only_unaltered_and_with_its_key() {
         let key = CursorKey::new(b"k1");
         let c = Cursor {
@@ -320,7 +343,7 @@ mod tests {
             path: "/users",
             filter: None,
         };
-        let params = Params::parse(Some(&format!("cursor={sealed}")));
+        let params = Params::parse(Some(&format!("cursor={sealed}"))).unwrap();
         let out = paginate(&key, &spec, &params, |_, _, _| async {
             Ok::<_, StoreError>(Slice::<u8> {
                 items: vec![],
