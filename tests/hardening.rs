@@ -217,3 +217,28 @@ async fn thousands_of_unknown_fields_get_a_short_error() {
     assert_eq!(body["details"].as_array().unwrap().len(), 20);
     assert!(body["message"].as_str().unwrap().contains("and 19980 more"));
 }
+
+#[tokio::test]
+async fn text_xml_cannot_carry_is_refused_and_what_is_stored_renders_as_xml() {
+    let c = Client::new(common::memory_store());
+    for bad in ["a\u{FFFE}", "\u{FFFF}", "bell\u{7}"] {
+        let answer = c
+            .call("POST", "/users/xml", Some(json!({"lastName": bad})))
+            .await;
+        assert_eq!(answer.status, 400, "{bad:?}");
+        assert_eq!(answer.json()["details"][0]["field"], "lastName");
+    }
+    let made = c
+        .call("POST", "/users/xml", Some(json!({"lastName": "a\r\nb<&>"})))
+        .await;
+    assert_eq!(made.status, 200);
+    let xml = c
+        .call_with("GET", "/users/xml", &[("accept", "application/xml")], None)
+        .await;
+    assert!(
+        xml.text
+            .contains("<lastName>a&#13;\nb&lt;&amp;&gt;</lastName>"),
+        "{}",
+        xml.text
+    );
+}

@@ -125,8 +125,28 @@ fn write_element(w: &mut Writer<Vec<u8>>, name: &str, value: &Value) {
         other => other.to_string(),
     };
     let _ = w.write_event(Event::Start(BytesStart::new(name)));
-    let _ = w.write_event(Event::Text(BytesText::new(&text)));
+    let _ = w.write_event(Event::Text(BytesText::from_escaped(xml_text(&text))));
     let _ = w.write_event(Event::End(BytesEnd::new(name)));
+}
+
+/// `s` as XML 1.0 character data: markup escaped, CR as `&#13;` (a parser would turn a raw
+/// one into LF), and any code point XML cannot carry (which input validation refuses, so
+/// only data stored before it could hold one) replaced by U+FFFD.
+fn xml_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\r' => out.push_str("&#13;"),
+            c if crate::domain::fields::is_xml_char(c) => out.push(c),
+            _ => out.push('\u{FFFD}'),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -166,5 +186,45 @@ mod tests {
         let xml = String::from_utf8(xml).unwrap();
         assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));
         assert!(xml.contains("<export><data><item><lastName>&lt;b&gt;&amp;&quot;x&quot;</lastName></item></data><pagination><nextPageUrl/></pagination></export>"), "{xml}");
+    }
+
+    /// The text of `<user><firstName>…</firstName></user>` as an XML parser reads it.
+    fn parsed_text(xml: &[u8]) -> String {
+        let mut reader = quick_xml::Reader::from_reader(xml);
+        let mut text = String::new();
+        loop {
+            match reader.read_event().expect("well-formed XML") {
+                Event::Text(t) => text.push_str(&t.xml_content().expect("valid text")),
+                Event::GeneralRef(r) => {
+                    let name = r.decode().unwrap();
+                    let c = match name.as_ref() {
+                        "amp" => '&',
+                        "lt" => '<',
+                        "gt" => '>',
+                        "quot" => '"',
+                        "apos" => '\'',
+                        _ => r
+                            .resolve_char_ref()
+                            .expect("a character reference")
+                            .expect("a known reference"),
+                    };
+                    text.push(c);
+                }
+                Event::Eof => return text,
+                _ => {}
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_stored_text_renders_as_well_formed_xml_and_reads_back(s in "\\PC*|[\\x00-\\x{20}\\r\\u{FFFE}\\u{FFFF}&<>]*") {
+            let xml = to_xml("user", &json!({"firstName": s}));
+            let expected: String = s
+                .chars()
+                .map(|c| if crate::domain::fields::is_xml_char(c) { c } else { '\u{FFFD}' })
+                .collect();
+            proptest::prop_assert_eq!(parsed_text(&xml), expected);
+        }
     }
 }

@@ -157,6 +157,7 @@ impl Value {
 
 impl Field {
     /// Parses a JSON value (not `null`) into this field's value, or says why it cannot.
+    /// Text must be something XML 1.0 can carry, so every user renders as XML.
     pub fn parse(&self, json: &serde_json::Value) -> Result<Value, String> {
         if self.kind == Kind::Bool {
             return json
@@ -165,6 +166,11 @@ impl Field {
                 .ok_or_else(|| "must be a boolean".into());
         }
         let s = json.as_str().ok_or("must be a string")?;
+        if !s.chars().all(is_xml_char) {
+            return Err(
+                "must not contain characters XML cannot carry (controls, U+FFFE, U+FFFF)".into(),
+            );
+        }
         self.parse_text(s).map(Value::Text)
     }
 
@@ -184,6 +190,12 @@ impl Field {
                 .map_err(|_| "must be a UUID".into()),
         }
     }
+}
+
+/// Whether XML 1.0 can carry `c`: tab, LF, CR, and U+0020 on but U+FFFE and U+FFFF
+/// (surrogates cannot occur in a Rust string).
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | ' '..='\u{FFFD}' | '\u{10000}'..)
 }
 
 fn has_control(s: &str) -> bool {
