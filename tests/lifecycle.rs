@@ -222,7 +222,57 @@ async fn a_batch_creates_or_refuses_each_item_on_its_own(store: Arc<dyn UserStor
     );
 }
 
+async fn a_bubble_id_is_never_dot_segments_nor_another_users_id(store: Arc<dyn UserStore>) {
+    let c = Client::new(store);
+    for dots in ["/users/.", "/users/..", "/users/%2E", "/users/%2E%2E"] {
+        let answer = c.call("POST", dots, Some(json!({}))).await;
+        assert_eq!(answer.status, 400, "{dots}: {}", answer.text);
+        assert_eq!(answer.json()["error"], "ALGOREP_005", "{dots}");
+    }
+    let first = c.call("POST", "/users/first", Some(json!({}))).await.json();
+    let id = first["id"].as_str().unwrap().to_owned();
+    for taken in [id.clone(), id.to_uppercase()] {
+        let answer = c
+            .call(
+                "POST",
+                &format!("/users/{taken}"),
+                Some(json!({"firstName": "X"})),
+            )
+            .await;
+        assert_eq!(answer.status, 409, "{taken}: {}", answer.text);
+        let body = answer.json();
+        assert_eq!(
+            (body["error"].as_str(), body["details"][0]["field"].as_str()),
+            (Some("ALGOREP_030"), Some("bubbleId"))
+        );
+    }
+    let batch = c
+        .call(
+            "POST",
+            "/users",
+            Some(json!([{"bubbleId": id}, {"bubbleId": "fresh"}])),
+        )
+        .await
+        .json();
+    assert_eq!(batch["data"][0]["status"], 409);
+    assert_eq!(batch["data"][1]["status"], 201);
+    let still = c.call("GET", &format!("/users/{id}"), None).await.json();
+    assert_eq!(
+        still["bubbleId"], "first",
+        "the id still finds its own user"
+    );
+    let uuid_shaped = uuid::Uuid::new_v4().to_string();
+    let free = c
+        .call("POST", &format!("/users/{uuid_shaped}"), Some(json!({})))
+        .await;
+    assert_eq!(
+        free.status, 200,
+        "a UUID that is no user's id is a fine bubbleId"
+    );
+}
+
 on_both_stores!(
+    a_bubble_id_is_never_dot_segments_nor_another_users_id,
     updates_find_users_by_local_id_or_bubble_id,
     a_deleted_user_is_hidden_freed_recorded_and_restorable,
     a_batch_creates_or_refuses_each_item_on_its_own,

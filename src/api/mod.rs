@@ -30,6 +30,7 @@ use self::paging::CursorKey;
 use self::render::{negotiate, Format, Rendered};
 use crate::config::Config;
 use crate::store::meter::{self, Meter};
+use crate::store::retry;
 use crate::store::UserStore;
 
 /// What every handler shares: built once per cold start.
@@ -235,7 +236,10 @@ async fn edge(State(app): State<AppState>, mut req: Request, next: Next) -> Resp
             }),
     };
     let mut response = match outcome {
-        Ok(()) => meter::scope(meter.clone(), until_deadline(deadline, next.run(req))).await,
+        Ok(()) => {
+            let handler = retry::with_deadline(deadline, next.run(req));
+            meter::scope(meter.clone(), until_deadline(deadline, handler)).await
+        }
         Err(e) => e.into_response(),
     };
     if let Some(rendered) = response.extensions_mut().remove::<Rendered>() {

@@ -15,7 +15,16 @@ impl BubbleId {
         if s.is_empty() || s.len() > 128 || !s.chars().all(ok_char) {
             return Err("must be 1-128 characters of A-Z a-z 0-9 . _ : -".into());
         }
+        if s == "." || s == ".." {
+            return Err("must not be . or .. (paths would be rewritten)".into());
+        }
         Ok(Self(s.to_owned()))
+    }
+
+    /// The local id this text also reads as, when it is UUID-shaped: such a `{ref}` is
+    /// looked up as an `id` first, so no user's bubbleId may equal another user's id.
+    pub fn as_id(&self) -> Option<Uuid> {
+        Uuid::parse_str(&self.0).ok().filter(|_| self.0.len() == 36)
     }
 
     /// The id as text.
@@ -43,9 +52,9 @@ impl UserRef {
     /// Parses a `{ref}` path segment.
     pub fn parse(s: &str) -> Result<Self, String> {
         let bubble = BubbleId::parse(s)?;
-        Ok(match Uuid::parse_str(s) {
-            Ok(id) if s.len() == 36 => UserRef::Id(id, bubble),
-            _ => UserRef::Bubble(bubble),
+        Ok(match bubble.as_id() {
+            Some(id) => UserRef::Id(id, bubble),
+            None => UserRef::Bubble(bubble),
         })
     }
 
@@ -65,7 +74,7 @@ mod tests {
     fn bubble_ids_take_the_seed_charset() {
         assert!(BubbleId::parse("1708861331497x933611102973227500").is_ok());
         assert!(BubbleId::parse("a.b_c:d-E").is_ok());
-        for bad in ["", "a b", "a/b", "é", "#x", &"x".repeat(129)] {
+        for bad in ["", "a b", "a/b", "é", "#x", ".", "..", &"x".repeat(129)] {
             assert!(BubbleId::parse(bad).is_err(), "{bad} accepted");
         }
     }

@@ -8,7 +8,9 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use super::{Slice, StoreError, UserStore, Window};
-use crate::domain::{BubbleId, DeletionRecord, Intent, Plan, Transition, User, UserRef};
+use crate::domain::{
+    BubbleId, DeletionRecord, DomainError, Intent, Plan, Transition, User, UserRef,
+};
 
 #[derive(Default)]
 struct State {
@@ -52,6 +54,10 @@ impl State {
 
     fn write(&mut self, t: Transition) -> Result<User, StoreError> {
         let me = &t.new.bubble_id;
+        let taken_id = me.as_id().is_some_and(|id| self.by_id.contains_key(&id));
+        if t.old.is_none() && taken_id {
+            return Err(DomainError::BubbleIdTaken.into());
+        }
         for g in t.claims() {
             if self
                 .guards

@@ -12,6 +12,7 @@ pub mod dynamo;
 pub mod memory;
 pub mod merge;
 pub mod meter;
+pub mod retry;
 
 /// What went wrong in storage, in the terms the API answers with.
 #[derive(Debug, thiserror::Error)]

@@ -157,6 +157,12 @@ pub fn guard_key(g: &Guard) -> Item {
     ])
 }
 
+/// The meta-table key of the guard that holds a user's local `id` for good, so that no
+/// other user can take it as a bubbleId.
+pub fn id_guard_key(id: &str) -> Item {
+    Item::from([(PK.into(), s(format!("id#{id}"))), (SK.into(), s("guard"))])
+}
+
 /// The meta-table key of an active-count shard.
 pub fn counter_key(shard: u32) -> Item {
     Item::from([

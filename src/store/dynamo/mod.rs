@@ -13,6 +13,7 @@ pub mod item;
 mod lists;
 mod metering;
 pub mod schema;
+mod transaction;
 mod write;
 
 use std::time::Duration;
@@ -28,10 +29,11 @@ use self::item::*;
 use self::metering::metered;
 use self::write::{blind_target, WriteFailure};
 use super::merge::Want;
+use super::retry::Backoff;
 use super::{Slice, StoreError, UserStore, Window};
 use crate::domain::{BubbleId, DeletionRecord, Intent, Plan, User, UserRef};
 
-/// How often a write is planned again after losing a race before giving up with a 503.
+/// How often the active count is read again for counter shards DynamoDB left unprocessed.
 const MAX_ATTEMPTS: usize = 8;
 
 /// A [`UserStore`] on two DynamoDB tables (see [`schema`]).
@@ -190,7 +192,8 @@ impl UserStore for DynamoStore {
                 Err(WriteFailure::Failed(e)) => return Err(e),
             }
         }
-        for _ in 0..MAX_ATTEMPTS {
+        let mut backoff = Backoff::for_writes();
+        loop {
             let current = match known.take() {
                 Some(c) => c,
                 None => match intent {
@@ -208,8 +211,10 @@ impl UserStore for DynamoStore {
                 Err(WriteFailure::Conflict) => {}
                 Err(WriteFailure::Failed(e)) => return Err(e),
             }
+            if !backoff.lost().await {
+                return Err(StoreError::Unavailable);
+            }
         }
-        Err(StoreError::Unavailable)
     }
 
     async fn list_active(&self, window: Window<'_>) -> Result<Slice<User>, StoreError> {

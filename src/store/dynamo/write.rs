@@ -5,18 +5,17 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    Delete, Put, ReturnConsumedCapacity, ReturnValue, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update,
+    ReturnConsumedCapacity, ReturnValue, ReturnValuesOnConditionCheckFailure,
 };
 
 use super::errors::{other, service_error};
 use super::item::*;
 use super::metering::metered;
+use super::transaction;
 use super::{decode, DynamoStore};
 use crate::domain::fields::{EMAIL, USERNAME};
 use crate::domain::{
-    feed_key_of, shard_of, BubbleId, Intent, Patch, Timestamp, Transition, User, UserRef, Value,
-    FIELDS,
+    feed_key_of, BubbleId, Intent, Patch, Timestamp, Transition, User, UserRef, Value, FIELDS,
 };
 use crate::store::StoreError;
 
@@ -36,7 +35,7 @@ impl From<StoreError> for WriteFailure {
     }
 }
 
-fn stale(item: Option<&Item>) -> WriteFailure {
+pub(super) fn stale(item: Option<&Item>) -> WriteFailure {
     match item.map(decode).transpose() {
         Ok(user) => WriteFailure::Stale(user),
         Err(e) => WriteFailure::Failed(e),
@@ -173,84 +172,7 @@ impl DynamoStore {
     }
 
     async fn transact(&self, t: &Transition, item: Item) -> Result<User, WriteFailure> {
-        let me = s(t.new.bubble_id.as_str());
-        let mut user = Put::builder()
-            .table_name(&self.users)
-            .set_item(Some(item))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        user = match &t.old {
-            Some(old) => user
-                .condition_expression("#ver = :old")
-                .expression_attribute_names("#ver", VERSION)
-                .expression_attribute_values(":old", n(old.version)),
-            None => user
-                .condition_expression("attribute_not_exists(#b)")
-                .expression_attribute_names("#b", BUBBLE_ID),
-        };
-        let mut actions = vec![TransactWriteItem::builder()
-            .put(build(user.build())?)
-            .build()];
-        // What each action after the user's stands for, to read cancellation reasons.
-        let mut guards = vec![];
-        for g in t.claims() {
-            let mut guard = guard_key(&g);
-            guard.insert(OWNER.into(), me.clone());
-            let put = Put::builder()
-                .table_name(&self.meta)
-                .set_item(Some(guard))
-                .condition_expression("attribute_not_exists(#pk) OR #owner = :me")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_names("#owner", OWNER)
-                .expression_attribute_values(":me", me.clone());
-            actions.push(
-                TransactWriteItem::builder()
-                    .put(build(put.build())?)
-                    .build(),
-            );
-            guards.push(Some(g.field));
-        }
-        for g in t.releases() {
-            let del = Delete::builder()
-                .table_name(&self.meta)
-                .set_key(Some(guard_key(&g)))
-                .condition_expression("attribute_not_exists(#pk) OR #owner = :me")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_names("#owner", OWNER)
-                .expression_attribute_values(":me", me.clone());
-            actions.push(
-                TransactWriteItem::builder()
-                    .delete(build(del.build())?)
-                    .build(),
-            );
-            guards.push(None);
-        }
-        if t.active_delta() != 0 {
-            let up = Update::builder()
-                .table_name(&self.meta)
-                .set_key(Some(counter_key(shard_of(&t.new.id, self.shards))))
-                .update_expression("ADD #n :d")
-                .expression_attribute_names("#n", COUNT)
-                .expression_attribute_values(":d", n(t.active_delta()));
-            actions.push(
-                TransactWriteItem::builder()
-                    .update(build(up.build())?)
-                    .build(),
-            );
-            guards.push(None);
-        }
-        if let Some(d) = &t.deletion {
-            let put = Put::builder()
-                .table_name(&self.meta)
-                .set_item(Some(deletion_item(d, self.shards)))
-                .condition_expression("attribute_not_exists(#pk)")
-                .expression_attribute_names("#pk", PK);
-            actions.push(
-                TransactWriteItem::builder()
-                    .put(build(put.build())?)
-                    .build(),
-            );
-            guards.push(None);
-        }
+        let (actions, roles) = transaction::actions(self, t, item)?;
         let result = metered(
             self.client
                 .transact_write_items()
@@ -259,51 +181,19 @@ impl DynamoStore {
                 .send(),
         )
         .await;
-        let err = match result {
-            Ok(_) => return Ok(t.new.clone()),
-            Err(err) => service_error(err)?,
-        };
-        match err {
-            TransactWriteItemsError::TransactionCanceledException(e) => {
-                let reasons = e.cancellation_reasons();
-                let code = |r: &aws_sdk_dynamodb::types::CancellationReason| {
-                    r.code().unwrap_or("None").to_owned()
-                };
-                if let Some(first) = reasons
-                    .first()
-                    .filter(|r| code(r) == "ConditionalCheckFailed")
-                {
-                    return Err(stale(first.item.as_ref()));
+        match result {
+            Ok(_) => Ok(t.new.clone()),
+            Err(err) => match service_error(err)? {
+                TransactWriteItemsError::TransactionCanceledException(e) => {
+                    Err(transaction::cancelled(e.cancellation_reasons(), &roles))
                 }
-                for (r, guard) in reasons.iter().skip(1).zip(&guards) {
-                    if code(r) == "ConditionalCheckFailed" {
-                        return Err(match guard {
-                            Some(field) => WriteFailure::Failed(StoreError::Duplicate(field)),
-                            None => WriteFailure::Conflict,
-                        });
-                    }
-                }
-                if reasons.iter().any(|r| code(r) == "TransactionConflict") {
-                    return Err(WriteFailure::Conflict);
-                }
-                if reasons.iter().any(|r| {
-                    matches!(
-                        code(r).as_str(),
-                        "ThrottlingError" | "ProvisionedThroughputExceeded"
-                    )
-                }) {
-                    return Err(StoreError::Unavailable.into());
-                }
-                // Only the codes: a reason's item would put a user's e-mail in the logs.
-                let codes: Vec<String> = reasons.iter().map(code).collect();
-                Err(StoreError::Backend(format!("transaction cancelled: {codes:?}")).into())
-            }
-            e => Err(other(e).into()),
+                e => Err(other(e).into()),
+            },
         }
     }
 }
 
-fn build<T, E: std::fmt::Debug>(r: Result<T, E>) -> Result<T, WriteFailure> {
+pub(super) fn build<T, E: std::fmt::Debug>(r: Result<T, E>) -> Result<T, WriteFailure> {
     r.map_err(|e| StoreError::Backend(format!("request build: {e:?}")).into())
 }
 

@@ -1,0 +1,162 @@
+//! A [`Transition`] as one `TransactWriteItems`: building its actions, and reading its
+//! cancellation reasons back into what went wrong. Whether to try again is the caller's
+//! rule ([`crate::store::retry`]).
+
+use aws_sdk_dynamodb::types::{
+    CancellationReason, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
+};
+
+use super::item::*;
+use super::write::{build, stale, WriteFailure};
+use super::DynamoStore;
+use crate::domain::{shard_of, DomainError, Transition};
+use crate::store::StoreError;
+
+/// What an action of the transaction stands for, to read its cancellation reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Role {
+    /// The user's own item, conditional on the version read (or on not existing).
+    User,
+    /// A claimed unique value: its failure is a duplicate of this field.
+    Claim(&'static str),
+    /// A guard, counter or history write that only a concurrent writer can fail.
+    Bookkeeping,
+    /// The check that a new user's bubbleId is no other user's `id`.
+    BubbleIdFree,
+}
+
+/// The transaction's actions, the user's item first, and the role of each.
+pub(super) fn actions(
+    store: &DynamoStore,
+    t: &Transition,
+    item: Item,
+) -> Result<(Vec<TransactWriteItem>, Vec<Role>), WriteFailure> {
+    let me = s(t.new.bubble_id.as_str());
+    let mut actions = Vec::new();
+    let mut roles = Vec::new();
+    let mut push = |action: TransactWriteItem, role| {
+        actions.push(action);
+        roles.push(role);
+    };
+    let user = Put::builder()
+        .table_name(&store.users)
+        .set_item(Some(item))
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+    let user = match &t.old {
+        Some(old) => user
+            .condition_expression("#ver = :old")
+            .expression_attribute_names("#ver", VERSION)
+            .expression_attribute_values(":old", n(old.version)),
+        None => user
+            .condition_expression("attribute_not_exists(#b)")
+            .expression_attribute_names("#b", BUBBLE_ID),
+    };
+    push(put(user.build())?, Role::User);
+    let owned_or_free = "attribute_not_exists(#pk) OR #owner = :me";
+    for g in t.claims() {
+        let mut guard = guard_key(&g);
+        guard.insert(OWNER.into(), me.clone());
+        let claim = Put::builder()
+            .table_name(&store.meta)
+            .set_item(Some(guard))
+            .condition_expression(owned_or_free)
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#owner", OWNER)
+            .expression_attribute_values(":me", me.clone());
+        push(put(claim.build())?, Role::Claim(g.field));
+    }
+    for g in t.releases() {
+        let release = Delete::builder()
+            .table_name(&store.meta)
+            .set_key(Some(guard_key(&g)))
+            .condition_expression(owned_or_free)
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#owner", OWNER)
+            .expression_attribute_values(":me", me.clone());
+        let action = TransactWriteItem::builder()
+            .delete(build(release.build())?)
+            .build();
+        push(action, Role::Bookkeeping);
+    }
+    if t.active_delta() != 0 {
+        let count = Update::builder()
+            .table_name(&store.meta)
+            .set_key(Some(counter_key(shard_of(&t.new.id, store.shards))))
+            .update_expression("ADD #n :d")
+            .expression_attribute_names("#n", COUNT)
+            .expression_attribute_values(":d", n(t.active_delta()));
+        let action = TransactWriteItem::builder()
+            .update(build(count.build())?)
+            .build();
+        push(action, Role::Bookkeeping);
+    }
+    if let Some(d) = &t.deletion {
+        let record = Put::builder()
+            .table_name(&store.meta)
+            .set_item(Some(deletion_item(d, store.shards)))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK);
+        push(put(record.build())?, Role::Bookkeeping);
+    }
+    if t.old.is_none() {
+        // A new user holds its id for good; a new bubbleId must be no user's id.
+        let mut held = id_guard_key(&t.new.id.to_string());
+        held.insert(OWNER.into(), me.clone());
+        let hold = Put::builder()
+            .table_name(&store.meta)
+            .set_item(Some(held))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK);
+        push(put(hold.build())?, Role::Bookkeeping);
+        if let Some(id) = t.new.bubble_id.as_id() {
+            let free = ConditionCheck::builder()
+                .table_name(&store.meta)
+                .set_key(Some(id_guard_key(&id.to_string())))
+                .condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", PK);
+            let action = TransactWriteItem::builder()
+                .condition_check(build(free.build())?)
+                .build();
+            push(action, Role::BubbleIdFree);
+        }
+    }
+    Ok((actions, roles))
+}
+
+fn put(
+    p: Result<Put, aws_sdk_dynamodb::error::BuildError>,
+) -> Result<TransactWriteItem, WriteFailure> {
+    Ok(TransactWriteItem::builder().put(build(p)?).build())
+}
+
+/// What a cancelled transaction means, from its reasons (one per action, in order).
+pub(super) fn cancelled(reasons: &[CancellationReason], roles: &[Role]) -> WriteFailure {
+    let code = |r: &CancellationReason| r.code().unwrap_or("None").to_owned();
+    for (r, role) in reasons.iter().zip(roles) {
+        if code(r) != "ConditionalCheckFailed" {
+            continue;
+        }
+        return match role {
+            Role::User => stale(r.item.as_ref()),
+            Role::Claim(field) => WriteFailure::Failed(StoreError::Duplicate(field)),
+            Role::BubbleIdFree => WriteFailure::Failed(DomainError::BubbleIdTaken.into()),
+            Role::Bookkeeping => WriteFailure::Conflict,
+        };
+    }
+    if reasons.iter().any(|r| code(r) == "TransactionConflict") {
+        return WriteFailure::Conflict;
+    }
+    let throttled = |r: &CancellationReason| {
+        matches!(
+            code(r).as_str(),
+            "ThrottlingError" | "ProvisionedThroughputExceeded"
+        )
+    };
+    if reasons.iter().any(throttled) {
+        return StoreError::Unavailable.into();
+    }
+    // Only the codes: a reason's item would put a user's e-mail in the logs.
+    let codes: Vec<String> = reasons.iter().map(code).collect();
+    StoreError::Backend(format!("transaction cancelled: {codes:?}")).into()
+}
