@@ -2,7 +2,9 @@
 # Serves the API on http://localhost:$PORT through `cargo lambda watch`, with the dev keys.
 #   STORE=memory (default): the embedded store.
 #   STORE=dynamodb: a local moto_server on 127.0.0.1:8000 (unless AWS_ENDPOINT_URL_DYNAMODB
-#   points elsewhere), tables created if missing.
+#   points elsewhere), tables created if missing, served by CONCURRENCY function instances
+#   (default 4) as Lambda would: concurrent requests really race. The embedded store lives
+#   in one process, so it stays one instance.
 # Ctrl-C stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +24,7 @@ case "$STORE" in
     export TABLE_NAME=${TABLE_NAME:-users-local} META_TABLE_NAME=${META_TABLE_NAME:-users-meta-local}
     export CREATE_TABLES=true AWS_REGION=${AWS_REGION:-us-east-1}
     export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-local} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-local}
+    watch+=(--concurrency "${CONCURRENCY:-4}")
     if [ -n "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
       exec "${watch[@]}"
     fi

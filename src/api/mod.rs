@@ -156,10 +156,21 @@ fn client_id(req: &Request) -> Option<String> {
 fn deadline(req: &Request, margin: Duration) -> Option<tokio::time::Instant> {
     let ctx = req.lambda_context_ref().filter(|c| c.deadline > 0)?;
     let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?;
-    let left = Duration::from_millis(ctx.deadline)
-        .saturating_sub(now)
-        .saturating_sub(margin);
+    let left = time_left(ctx.deadline, now).saturating_sub(margin);
     Some(tokio::time::Instant::now() + left)
+}
+
+/// The time left before `deadline_ms`. Lambda sends milliseconds since the epoch;
+/// `cargo lambda watch` sends the timeout itself (600000), which no epoch time this
+/// service will ever see is as small as, so a value before 2001 reads as time left.
+fn time_left(deadline_ms: u64, now: Duration) -> Duration {
+    const EPOCH_2001_MS: u64 = 978_307_200_000;
+    let deadline = Duration::from_millis(deadline_ms);
+    if deadline_ms < EPOCH_2001_MS {
+        deadline
+    } else {
+        deadline.saturating_sub(now)
+    }
 }
 
 /// Runs the handler, or answers 503 `ALGOREP_036` when `deadline` comes first. Dropping the
@@ -274,4 +285,17 @@ async fn edge(State(app): State<AppState>, mut req: Request, next: Next) -> Resp
         "request"
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lambda_deadline_is_epoch_time_and_the_emulators_is_time_left() {
+        let now = Duration::from_millis(1_795_519_000_000);
+        assert_eq!(time_left(1_795_519_003_000, now), Duration::from_secs(3));
+        assert_eq!(time_left(1_795_518_000_000, now), Duration::ZERO);
+        assert_eq!(time_left(600_000, now), Duration::from_secs(600));
+    }
 }

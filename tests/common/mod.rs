@@ -91,6 +91,19 @@ pub async fn dynamo_with_shards(shards: u32) -> DynamoStore {
     store
 }
 
+/// `n` DynamoDB stores on the same fresh tables, each with its own client: function
+/// instances as Lambda runs them side by side.
+pub async fn dynamo_instances(n: usize) -> Vec<Arc<dyn UserStore>> {
+    let first = dynamo().await;
+    let (users, meta) = first.table_names();
+    (0..n)
+        .map(|_| {
+            let store = DynamoStore::new(local_client(&dynamo_endpoint()), users, meta, SHARDS);
+            Arc::new(store) as Arc<dyn UserStore>
+        })
+        .collect()
+}
+
 /// [`dynamo`] behind the trait.
 pub async fn dynamo_store() -> Arc<dyn UserStore> {
     Arc::new(dynamo().await)

@@ -119,6 +119,11 @@ impl DynamoStore {
         }
     }
 
+    /// The users and meta table names.
+    pub fn table_names(&self) -> (&str, &str) {
+        (&self.users, &self.meta)
+    }
+
     /// Creates both tables if they are missing (local runs and tests only).
     pub async fn create_tables(&self) -> Result<(), String> {
         schema::users_table()
@@ -184,7 +189,8 @@ impl UserStore for DynamoStore {
         // assumes there is none: its write is conditional on that, and a failed condition
         // returns the existing user (ALL_OLD), so a read first would be a wasted round trip.
         let mut known: Option<Option<User>> = matches!(intent, Intent::Create(..)).then_some(None);
-        if let Some((bubble_id, patch)) = blind_target(key, intent) {
+        let blind = blind_target(key, intent);
+        if let Some((bubble_id, patch)) = blind {
             match self.try_blind_update(bubble_id, patch, expect).await {
                 Ok(user) => return Ok(user),
                 Err(WriteFailure::Stale(current)) => known = Some(current),
@@ -205,7 +211,16 @@ impl UserStore for DynamoStore {
                 Plan::Unchanged(user) => return Ok(user),
                 Plan::Write(t) => t,
             };
-            match self.write(&t).await {
+            // A plain change of an existing user goes blind again: DynamoDB applies the
+            // merge to whatever version is current, so concurrent plain updates of one user
+            // serialise there instead of failing each other's version condition.
+            let attempt = match blind {
+                Some((bubble_id, patch)) if t.old.is_some() && t.is_simple() => {
+                    self.try_blind_update(bubble_id, patch, expect).await
+                }
+                _ => self.write(&t).await,
+            };
+            match attempt {
                 Ok(user) => return Ok(user),
                 Err(WriteFailure::Stale(current)) => known = Some(current),
                 Err(WriteFailure::Conflict) => {}
