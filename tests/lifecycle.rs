@@ -271,7 +271,61 @@ async fn a_bubble_id_is_never_dot_segments_nor_another_users_id(store: Arc<dyn U
     );
 }
 
+async fn emails_and_usernames_are_unique_by_their_canonical_keys(store: Arc<dyn UserStore>) {
+    let c = Client::new(store);
+    let first = c
+        .call(
+            "POST",
+            "/users/first",
+            Some(json!({"email": "Café@Bücher.de", "username": "Ｂｏｂ"})),
+        )
+        .await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    for (body, field) in [
+        (json!({"email": "cafe\u{301}@bücher.de"}), "email"),
+        (json!({"email": "CAFÉ@xn--bcher-kva.de"}), "email"),
+        (json!({"username": "bob"}), "username"),
+        (json!({"username": "BOB"}), "username"),
+    ] {
+        let answer = c.call("POST", "/users/second", Some(body.clone())).await;
+        assert_eq!(answer.status, 409, "{body}: {}", answer.text);
+        assert_eq!(answer.json()["details"][0]["field"], field, "{body}");
+    }
+    for (body, field) in [
+        (json!({"username": "bob\u{200B}"}), "username"),
+        (json!({"username": "b\u{202E}ob"}), "username"),
+        (json!({"email": "eve\u{200B}@x.io"}), "email"),
+        (json!({"email": "eve@x\u{FEFF}.io"}), "email"),
+    ] {
+        let answer = c.call("POST", "/users/third", Some(body.clone())).await;
+        assert_eq!(answer.status, 400, "{body}: {}", answer.text);
+        assert_eq!(answer.json()["details"][0]["field"], field, "{body}");
+    }
+    let stored = c
+        .call(
+            "POST",
+            "/users/nfc",
+            Some(json!({"lastName": "x", "email": "zoe\u{308}@x.io"})),
+        )
+        .await
+        .json();
+    assert_eq!(stored["email"], "zoë@x.io", "stored and answered as NFC");
+    let respelled = c
+        .call(
+            "PUT",
+            "/users/first",
+            Some(json!({"email": "café@xn--bcher-kva.de"})),
+        )
+        .await;
+    assert_eq!(
+        respelled.status, 200,
+        "the owner may respell its own address"
+    );
+    assert_eq!(respelled.json()["email"], "café@xn--bcher-kva.de");
+}
+
 on_both_stores!(
+    emails_and_usernames_are_unique_by_their_canonical_keys,
     a_bubble_id_is_never_dot_segments_nor_another_users_id,
     updates_find_users_by_local_id_or_bubble_id,
     a_deleted_user_is_hidden_freed_recorded_and_restorable,

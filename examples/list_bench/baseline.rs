@@ -32,18 +32,16 @@ impl OneByOne<'_> {
             .limit(1)
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .expression_attribute_names("#p", self.partition_attr)
-            .expression_attribute_names("#k", self.sort_attr)
             .expression_attribute_values(":p", s(shard.to_string()));
+        let sort = |q: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder, op, k| {
+            q.key_condition_expression(format!("#p = :p AND #k {op} :k"))
+                .expression_attribute_names("#k", self.sort_attr)
+                .expression_attribute_values(":k", s(k))
+        };
         q = match (after, self.floor) {
-            (Some(a), _) => q
-                .key_condition_expression("#p = :p AND #k > :k")
-                .expression_attribute_values(":k", s(a)),
-            (None, Some(f)) => q
-                .key_condition_expression("#p = :p AND #k >= :k")
-                .expression_attribute_values(":k", s(f)),
-            (None, None) => q
-                .key_condition_expression("#p = :p AND #k > :k")
-                .expression_attribute_values(":k", s("")),
+            (Some(a), _) => sort(q, ">", a),
+            (None, Some(f)) => sort(q, ">=", f),
+            (None, None) => q.key_condition_expression("#p = :p"),
         };
         let started = Instant::now();
         let out = q.send().await?;

@@ -171,10 +171,16 @@ impl Field {
                 "must not contain characters XML cannot carry (controls, U+FFFE, U+FFFF)".into(),
             );
         }
-        self.parse_text(s).map(Value::Text)
+        match self.kind {
+            Kind::Email => super::identity::parse_email(s),
+            Kind::Username => super::identity::parse_username(s),
+            _ => self.parse_text(s),
+        }
+        .map(Value::Text)
     }
 
-    /// Parses a stored text value; used when reading items back from storage.
+    /// Parses a stored text value; used when reading items back from storage, so it keeps
+    /// the looser e-mail and username rules that stored values were accepted under.
     pub fn parse_text(&self, s: &str) -> Result<String, String> {
         match self.kind {
             Kind::Bool => Err("must be a boolean".into()),

@@ -1,6 +1,7 @@
 //! The user directory's rules, free of HTTP and storage.
 
 pub mod fields;
+pub mod identity;
 pub mod ids;
 pub mod time;
 pub mod user;

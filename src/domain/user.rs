@@ -46,7 +46,7 @@ impl Profile {
 pub struct Guard {
     /// `email` or `username`: what a 409 names.
     pub field: &'static str,
-    /// The lowercased value that two active users may not share.
+    /// The canonical key (see [`super::identity`]) that two active users may not share.
     pub key: String,
 }
 
@@ -194,7 +194,7 @@ impl User {
             .filter_map(|(i, field)| {
                 self.profile.text(i).map(|v| Guard {
                     field,
-                    key: v.to_lowercase(),
+                    key: super::identity::key(field, v),
                 })
             })
             .collect()

@@ -199,6 +199,7 @@ impl UserStore for DynamoStore {
             }
         }
         let mut backoff = Backoff::for_writes();
+        let mut blind_stuck = false;
         loop {
             let current = match known.take() {
                 Some(c) => c,
@@ -213,16 +214,23 @@ impl UserStore for DynamoStore {
             };
             // A plain change of an existing user goes blind again: DynamoDB applies the
             // merge to whatever version is current, so concurrent plain updates of one user
-            // serialise there instead of failing each other's version condition.
-            let attempt = match blind {
-                Some((bubble_id, patch)) if t.old.is_some() && t.is_simple() => {
-                    self.try_blind_update(bubble_id, patch, expect).await
-                }
-                _ => self.write(&t).await,
+            // serialise there instead of failing each other's version condition. A blind
+            // update that fails on the very version it was planned on lost no race (this
+            // instance's clock is behind the stored updatedAt, or the item's key attributes
+            // predate the canonical keys): the versioned write then settles it.
+            let planned_on = t.old.as_ref().map(|u| u.version);
+            let go_blind = blind.filter(|_| planned_on.is_some() && t.is_simple() && !blind_stuck);
+            let attempt = match go_blind {
+                Some((bubble_id, patch)) => self.try_blind_update(bubble_id, patch, expect).await,
+                None => self.write(&t).await,
             };
             match attempt {
                 Ok(user) => return Ok(user),
-                Err(WriteFailure::Stale(current)) => known = Some(current),
+                Err(WriteFailure::Stale(current)) => {
+                    let same = current.as_ref().map(|u| u.version) == planned_on;
+                    blind_stuck |= go_blind.is_some() && same;
+                    known = Some(current);
+                }
                 Err(WriteFailure::Conflict) => {}
                 Err(WriteFailure::Failed(e)) => return Err(e),
             }

@@ -14,6 +14,7 @@ use super::metering::metered;
 use super::transaction;
 use super::{decode, DynamoStore};
 use crate::domain::fields::{EMAIL, USERNAME};
+use crate::domain::identity;
 use crate::domain::{
     feed_key_of, BubbleId, Intent, Patch, Timestamp, Transition, User, UserRef, Value, FIELDS,
 };
@@ -107,9 +108,10 @@ impl DynamoStore {
             let name = format!("#k{i}");
             req = req.expression_attribute_names(&name, attr);
             match change.and_then(Value::as_text) {
-                Some(k) => {
+                Some(v) => {
+                    let key = identity::key(FIELDS[i].name, v);
                     conditions.push(format!("{name} = :k{i}"));
-                    req = req.expression_attribute_values(format!(":k{i}"), s(k.to_lowercase()));
+                    req = req.expression_attribute_values(format!(":k{i}"), s(key));
                 }
                 None => conditions.push(format!("attribute_not_exists({name})")),
             }
