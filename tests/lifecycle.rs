@@ -331,3 +331,115 @@ on_both_stores!(
     a_deleted_user_is_hidden_freed_recorded_and_restorable,
     a_batch_creates_or_refuses_each_item_on_its_own,
 );
+
+/// A table written before canonical keys and id guards is brought up to date by the
+/// one-off migration, and works before it too.
+#[tokio::test]
+async fn the_key_migration_moves_legacy_guards_to_canonical_keys() {
+    use users_api::store::dynamo::item::{guard_key, id_guard_key, s, EMAIL_KEY, OWNER};
+    use users_api::store::dynamo::local_client;
+    let store = Arc::new(common::dynamo().await);
+    let c = Client::new(store.clone());
+    let made = c
+        .call(
+            "POST",
+            "/users/legacy",
+            Some(json!({"email": "Anna@Bücher.de"})),
+        )
+        .await
+        .json();
+    let (users, meta) = store.table_names();
+    let raw = local_client(&common::dynamo_endpoint());
+    let guard = |key: &str| {
+        guard_key(&users_api::domain::Guard {
+            field: "email",
+            key: key.to_owned(),
+        })
+    };
+    // Back to how the service stored it before: keyed by the lowercased value, no id guard.
+    let legacy_key = "anna@bücher.de";
+    raw.delete_item()
+        .table_name(meta)
+        .set_key(Some(guard("anna@xn--bcher-kva.de")))
+        .send()
+        .await
+        .unwrap();
+    raw.delete_item()
+        .table_name(meta)
+        .set_key(Some(id_guard_key(made["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap();
+    let mut old = guard(legacy_key);
+    old.insert(OWNER.into(), s("legacy"));
+    raw.put_item()
+        .table_name(meta)
+        .set_item(Some(old))
+        .send()
+        .await
+        .unwrap();
+    raw.update_item()
+        .table_name(users)
+        .key("bubbleId", s("legacy"))
+        .update_expression("SET #k = :k")
+        .expression_attribute_names("#k", EMAIL_KEY)
+        .expression_attribute_values(":k", s(legacy_key))
+        .send()
+        .await
+        .unwrap();
+
+    let before = c
+        .call(
+            "POST",
+            "/users/legacy",
+            Some(json!({"email": "Anna@Bücher.de", "firstName": "A"})),
+        )
+        .await;
+    assert_eq!(
+        before.status, 200,
+        "a legacy user still takes writes: {}",
+        before.text
+    );
+
+    let report = store.migrate_keys().await.unwrap();
+    assert_eq!((report.rekeyed, report.ids_held), (1, 1), "{report:?}");
+    assert!(report.conflicts.is_empty());
+    let owner = |key: &str| {
+        let raw = raw.clone();
+        let key = guard(key);
+        async move {
+            raw.get_item()
+                .table_name(meta)
+                .set_key(Some(key))
+                .consistent_read(true)
+                .send()
+                .await
+                .unwrap()
+                .item
+                .and_then(|i| i.get(OWNER).and_then(|v| v.as_s().ok()).cloned())
+        }
+    };
+    assert_eq!(
+        owner("anna@xn--bcher-kva.de").await.as_deref(),
+        Some("legacy")
+    );
+    assert_eq!(
+        owner(legacy_key).await,
+        None,
+        "the legacy guard is released"
+    );
+    let taken = c
+        .call(
+            "POST",
+            "/users/other",
+            Some(json!({"email": "ANNA@xn--bcher-kva.de"})),
+        )
+        .await;
+    assert_eq!(taken.status, 409);
+    let again = store.migrate_keys().await.unwrap();
+    assert_eq!(
+        (again.rekeyed, again.ids_held),
+        (0, 0),
+        "a second run changes nothing"
+    );
+}

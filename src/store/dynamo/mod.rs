@@ -12,6 +12,7 @@ mod errors;
 pub mod item;
 mod lists;
 mod metering;
+pub mod migrate;
 pub mod schema;
 mod transaction;
 mod write;

@@ -1,0 +1,181 @@
+//! One-off migration of a table written before canonical identity keys and id guards:
+//! `cargo run --release --example migrate_keys` (see the README, "Migrating a table").
+//!
+//! For every user it writes the `id#<id>` guard if missing, and for every active user whose
+//! stored e-mail or username key is not the canonical one, moves the guard item to the
+//! canonical key and rewrites the key attribute, in one transaction conditional on the
+//! user's version. Two users whose keys collapse into one are reported and left as they are.
+//! Running it again changes nothing.
+
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
+
+use super::errors::store_error;
+use super::item::*;
+use super::{decode, DynamoStore};
+use crate::store::StoreError;
+
+/// What a migration did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// Users read.
+    pub users: u64,
+    /// `id#` guards written.
+    pub ids_held: u64,
+    /// Guards moved to their canonical key.
+    pub rekeyed: u64,
+    /// The bubbleIds of users whose canonical key another user already holds.
+    pub conflicts: Vec<String>,
+}
+
+impl DynamoStore {
+    /// Brings every stored user to the current keys; see the module's documentation.
+    pub async fn migrate_keys(&self) -> Result<Report, StoreError> {
+        let mut report = Report::default();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.users)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(store_error)?;
+            for item in page.items() {
+                report.users += 1;
+                self.migrate_user(item, &mut report).await?;
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(report);
+            }
+        }
+    }
+
+    async fn migrate_user(&self, item: &Item, report: &mut Report) -> Result<(), StoreError> {
+        let user = decode(item)?;
+        let me = s(user.bubble_id.as_str());
+        let mut held = id_guard_key(&user.id.to_string());
+        held.insert(OWNER.into(), me.clone());
+        let hold = self
+            .client
+            .put_item()
+            .table_name(&self.meta)
+            .set_item(Some(held))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .send()
+            .await;
+        match hold {
+            Ok(_) => report.ids_held += 1,
+            Err(e) if is_condition_failure(&e) => {}
+            Err(e) => return Err(store_error(e)),
+        }
+        for g in user.guards() {
+            // Before canonical keys, a guard was keyed by the lowercased value.
+            let value = match g.field {
+                "email" => user.email(),
+                _ => user.username(),
+            };
+            let Some(value) = value else { continue };
+            let old_key = value.to_lowercase();
+            let attr = guard_attr(&g);
+            let attr_current = item.get(attr).and_then(|v| v.as_s().ok()) == Some(&g.key);
+            if old_key == g.key || (attr_current && !self.guard_exists(&old_key, g.field).await?) {
+                continue;
+            }
+            let old_guard = guard_key(&crate::domain::Guard {
+                field: g.field,
+                key: old_key,
+            });
+            let mut new_guard = guard_key(&g);
+            new_guard.insert(OWNER.into(), me.clone());
+            let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Backend(e.to_string());
+            let claim = Put::builder()
+                .table_name(&self.meta)
+                .set_item(Some(new_guard))
+                .condition_expression("attribute_not_exists(#pk) OR #owner = :me")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_names("#owner", OWNER)
+                .expression_attribute_values(":me", me.clone())
+                .build()
+                .map_err(build)?;
+            let release = Delete::builder()
+                .table_name(&self.meta)
+                .set_key(Some(old_guard))
+                .condition_expression("attribute_not_exists(#pk) OR #owner = :me")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_names("#owner", OWNER)
+                .expression_attribute_values(":me", me.clone())
+                .build()
+                .map_err(build)?;
+            let rekey = Update::builder()
+                .table_name(&self.users)
+                .key(BUBBLE_ID, me.clone())
+                .update_expression("SET #attr = :key")
+                .condition_expression("#ver = :ver")
+                .expression_attribute_names("#attr", attr)
+                .expression_attribute_names("#ver", VERSION)
+                .expression_attribute_values(":key", s(g.key.clone()))
+                .expression_attribute_values(":ver", n(user.version))
+                .build()
+                .map_err(build)?;
+            let done = self
+                .client
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().put(claim).build())
+                .transact_items(TransactWriteItem::builder().delete(release).build())
+                .transact_items(TransactWriteItem::builder().update(rekey).build())
+                .send()
+                .await;
+            match done {
+                Ok(_) => report.rekeyed += 1,
+                Err(e) if is_cancelled(&e) => report.conflicts.push(user.bubble_id.to_string()),
+                Err(e) => return Err(store_error(e)),
+            }
+        }
+        Ok(())
+    }
+}
+
+impl DynamoStore {
+    async fn guard_exists(&self, key: &str, field: &'static str) -> Result<bool, StoreError> {
+        let guard = guard_key(&crate::domain::Guard {
+            field,
+            key: key.to_owned(),
+        });
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.meta)
+            .set_key(Some(guard))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(store_error)?;
+        Ok(out.item.is_some())
+    }
+}
+
+fn is_condition_failure<R>(
+    e: &aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::put_item::PutItemError, R>,
+) -> bool {
+    matches!(
+        e.as_service_error(),
+        Some(
+            aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(_)
+        )
+    )
+}
+
+fn is_cancelled<R>(
+    e: &aws_sdk_dynamodb::error::SdkError<
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
+        R,
+    >,
+) -> bool {
+    matches!(
+        e.as_service_error(),
+        Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(_))
+    )
+}
