@@ -7,11 +7,13 @@
 //! user's version. Two users whose keys collapse into one are reported and left as they are.
 //! Running it again changes nothing.
 
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
 use super::errors::store_error;
 use super::item::*;
+use super::transaction::{claim, release};
 use super::{decode, DynamoStore};
+use crate::domain::Guard;
 use crate::store::StoreError;
 
 /// What a migration did.
@@ -84,31 +86,11 @@ impl DynamoStore {
             if old_key == g.key || (attr_current && !self.guard_exists(&old_key, g.field).await?) {
                 continue;
             }
-            let old_guard = guard_key(&crate::domain::Guard {
+            let legacy = Guard {
                 field: g.field,
                 key: old_key,
-            });
-            let mut new_guard = guard_key(&g);
-            new_guard.insert(OWNER.into(), me.clone());
+            };
             let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Backend(e.to_string());
-            let claim = Put::builder()
-                .table_name(&self.meta)
-                .set_item(Some(new_guard))
-                .condition_expression("attribute_not_exists(#pk) OR #owner = :me")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_names("#owner", OWNER)
-                .expression_attribute_values(":me", me.clone())
-                .build()
-                .map_err(build)?;
-            let release = Delete::builder()
-                .table_name(&self.meta)
-                .set_key(Some(old_guard))
-                .condition_expression("attribute_not_exists(#pk) OR #owner = :me")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_names("#owner", OWNER)
-                .expression_attribute_values(":me", me.clone())
-                .build()
-                .map_err(build)?;
             let rekey = Update::builder()
                 .table_name(&self.users)
                 .key(BUBBLE_ID, me.clone())
@@ -123,8 +105,8 @@ impl DynamoStore {
             let done = self
                 .client
                 .transact_write_items()
-                .transact_items(TransactWriteItem::builder().put(claim).build())
-                .transact_items(TransactWriteItem::builder().delete(release).build())
+                .transact_items(claim(&self.meta, &g, &me)?)
+                .transact_items(release(&self.meta, &legacy, &me)?)
                 .transact_items(TransactWriteItem::builder().update(rekey).build())
                 .send()
                 .await;
@@ -140,7 +122,7 @@ impl DynamoStore {
 
 impl DynamoStore {
     async fn guard_exists(&self, key: &str, field: &'static str) -> Result<bool, StoreError> {
-        let guard = guard_key(&crate::domain::Guard {
+        let guard = guard_key(&Guard {
             field,
             key: key.to_owned(),
         });

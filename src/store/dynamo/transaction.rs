@@ -3,14 +3,14 @@
 //! rule ([`crate::store::retry`]).
 
 use aws_sdk_dynamodb::types::{
-    CancellationReason, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update,
+    AttributeValue, CancellationReason, ConditionCheck, Delete, Put,
+    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 
 use super::item::*;
 use super::write::{build, stale, WriteFailure};
 use super::DynamoStore;
-use crate::domain::{shard_of, DomainError, Transition};
+use crate::domain::{shard_of, DomainError, Guard, Transition};
 use crate::store::StoreError;
 
 /// What an action of the transaction stands for, to read its cancellation reason.
@@ -53,31 +53,11 @@ pub(super) fn actions(
             .expression_attribute_names("#b", BUBBLE_ID),
     };
     push(put(user.build())?, Role::User);
-    let owned_or_free = "attribute_not_exists(#pk) OR #owner = :me";
     for g in t.claims() {
-        let mut guard = guard_key(&g);
-        guard.insert(OWNER.into(), me.clone());
-        let claim = Put::builder()
-            .table_name(&store.meta)
-            .set_item(Some(guard))
-            .condition_expression(owned_or_free)
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#owner", OWNER)
-            .expression_attribute_values(":me", me.clone());
-        push(put(claim.build())?, Role::Claim(g.field));
+        push(claim(&store.meta, &g, &me)?, Role::Claim(g.field));
     }
     for g in t.releases() {
-        let release = Delete::builder()
-            .table_name(&store.meta)
-            .set_key(Some(guard_key(&g)))
-            .condition_expression(owned_or_free)
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#owner", OWNER)
-            .expression_attribute_values(":me", me.clone());
-        let action = TransactWriteItem::builder()
-            .delete(build(release.build())?)
-            .build();
-        push(action, Role::Bookkeeping);
+        push(release(&store.meta, &g, &me)?, Role::Bookkeeping);
     }
     if t.active_delta() != 0 {
         let count = Update::builder()
@@ -122,6 +102,50 @@ pub(super) fn actions(
         }
     }
     Ok((actions, roles))
+}
+
+/// Takes `g` for `me` (the owner's bubbleId): the guard must be free or already `me`'s.
+pub(super) fn claim(
+    meta: &str,
+    g: &Guard,
+    me: &AttributeValue,
+) -> Result<TransactWriteItem, StoreError> {
+    let mut guard = guard_key(g);
+    guard.insert(OWNER.into(), me.clone());
+    let put = Put::builder()
+        .table_name(meta)
+        .set_item(Some(guard))
+        .condition_expression(OWNED_OR_FREE)
+        .expression_attribute_names("#pk", PK)
+        .expression_attribute_names("#owner", OWNER)
+        .expression_attribute_values(":me", me.clone())
+        .build()
+        .map_err(build_error)?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// Gives `g` up: it must be `me`'s, or already gone.
+pub(super) fn release(
+    meta: &str,
+    g: &Guard,
+    me: &AttributeValue,
+) -> Result<TransactWriteItem, StoreError> {
+    let delete = Delete::builder()
+        .table_name(meta)
+        .set_key(Some(guard_key(g)))
+        .condition_expression(OWNED_OR_FREE)
+        .expression_attribute_names("#pk", PK)
+        .expression_attribute_names("#owner", OWNER)
+        .expression_attribute_values(":me", me.clone())
+        .build()
+        .map_err(build_error)?;
+    Ok(TransactWriteItem::builder().delete(delete).build())
+}
+
+const OWNED_OR_FREE: &str = "attribute_not_exists(#pk) OR #owner = :me";
+
+fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+    StoreError::Backend(format!("request build: {e:?}"))
 }
 
 fn put(
