@@ -283,3 +283,73 @@ async fn server_timing_reports_the_capacity_dynamodb_consumed() {
     let (_, _, wcu) = write.db_costs();
     assert!(wcu > 0.0, "a write consumes write units: {wcu}");
 }
+
+#[tokio::test]
+async fn a_batch_upsert_costs_one_read_plus_the_users_that_change() {
+    let c = client().await;
+    let users = |n: usize, name: &str| -> Vec<serde_json::Value> {
+        (0..n)
+            .map(|i| json!({"bubbleId": format!("s{i:03}"), "firstName": name, "email": format!("s{i}@x.io")}))
+            .collect()
+    };
+    let results = |a: &common::Answer| -> Vec<String> {
+        a.json()["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["result"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Half of a batch applied before a failure; the client retries the whole batch.
+    let half = c
+        .call("POST", "/users?upsert=true", Some(json!(users(10, "A"))))
+        .await;
+    assert_eq!(
+        half.db_requests(),
+        1 + 10,
+        "one read, one transaction per creation"
+    );
+    let whole = c
+        .call("POST", "/users?upsert=true", Some(json!(users(20, "A"))))
+        .await;
+    assert_eq!(
+        whole.db_requests(),
+        1 + 10,
+        "only the ten not yet applied are written"
+    );
+    let outcomes = results(&whole);
+    assert!(
+        outcomes[..10].iter().all(|r| r == "unchanged"),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes[10..].iter().all(|r| r == "created"),
+        "{outcomes:?}"
+    );
+
+    let unchanged = c
+        .call("POST", "/users?upsert=true", Some(json!(users(20, "A"))))
+        .await;
+    assert_eq!(
+        unchanged.db_requests(),
+        1,
+        "a batch that changes nothing is one read"
+    );
+
+    let mut some_changed = users(20, "A");
+    for i in [2, 7, 11] {
+        some_changed[i]["firstName"] = json!("B");
+    }
+    let changed = c
+        .call("POST", "/users?upsert=true", Some(json!(some_changed)))
+        .await;
+    assert_eq!(
+        changed.db_requests(),
+        1 + 3,
+        "one read and three plain updates"
+    );
+    assert_eq!(
+        results(&changed).iter().filter(|r| *r == "updated").count(),
+        3
+    );
+}

@@ -324,7 +324,108 @@ async fn emails_and_usernames_are_unique_by_their_canonical_keys(store: Arc<dyn 
     assert_eq!(respelled.json()["email"], "café@xn--bcher-kva.de");
 }
 
+/// `(status, result or error)` of each item of a batch answer.
+fn item_outcomes(answer: &Value) -> Vec<(u64, String)> {
+    answer["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let what = r["result"].as_str().or(r["error"].as_str()).unwrap();
+            (r["status"].as_u64().unwrap(), what.to_owned())
+        })
+        .collect()
+}
+
+async fn a_batch_upsert_applies_each_item_as_a_single_upsert_would(store: Arc<dyn UserStore>) {
+    let c = Client::new(store);
+    c.call(
+        "POST",
+        "/users/old",
+        Some(json!({"firstName": "O", "lastName": "L"})),
+    )
+    .await;
+    c.call("POST", "/users/gone", Some(json!({"email": "gone@x.io"})))
+        .await;
+    c.call("DELETE", "/users/gone", None).await;
+    c.call("POST", "/users/holder", Some(json!({"email": "held@x.io"})))
+        .await;
+    let batch = json!([
+        {"bubbleId": "new", "email": "new@x.io"},
+        {"bubbleId": "old", "lastName": null},
+        {"bubbleId": "old", "firstName": "twice"},
+        {"bubbleId": "gone", "firstName": "back"},
+        {"bubbleId": "holder"},
+        {"bubbleId": "thief", "email": "HELD@x.io"},
+        {"firstName": "no id"},
+        {"bubbleId": "bad", "email": "not-an-address"},
+    ]);
+    let first = c
+        .call("POST", "/users?upsert=true", Some(batch.clone()))
+        .await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    let expected: Vec<(u64, String)> = [
+        (201, "created"),
+        (200, "updated"),
+        (400, "ALGOREP_005"),
+        (200, "reactivated"),
+        (200, "unchanged"),
+        (409, "ALGOREP_030"),
+        (400, "ALGOREP_005"),
+        (400, "ALGOREP_005"),
+    ]
+    .iter()
+    .map(|(s, w)| (*s, (*w).to_owned()))
+    .collect();
+    let body = first.json();
+    assert_eq!(item_outcomes(&body), expected);
+    assert_eq!(body["data"][2]["details"][0]["field"], "bubbleId");
+    assert_eq!(
+        body["data"][1]["user"]["lastName"],
+        Value::Null,
+        "null erases"
+    );
+    assert_eq!(body["data"][1]["user"]["firstName"], "O", "absent keeps");
+    let gone = c.call("GET", "/users/gone", None).await.json();
+    assert_eq!(
+        (gone["deletedAt"].clone(), gone["firstName"].clone()),
+        (Value::Null, json!("back"))
+    );
+
+    let retried = c
+        .call("POST", "/users?upsert=true", Some(batch))
+        .await
+        .json();
+    let again: Vec<(u64, String)> = item_outcomes(&retried);
+    assert_eq!(
+        again
+            .iter()
+            .filter(|(s, _)| *s == 200)
+            .map(|(_, w)| w.as_str())
+            .collect::<Vec<_>>(),
+        ["unchanged", "unchanged", "unchanged", "unchanged"],
+        "retrying a batch is safe: {again:?}"
+    );
+    let created = c
+        .call("POST", "/users", Some(json!([{"bubbleId": "plain"}])))
+        .await
+        .json();
+    assert_eq!(
+        created["data"][0]["status"], 201,
+        "without upsert, POST /users still creates"
+    );
+    let bad = c
+        .call(
+            "POST",
+            "/users?upsert=maybe",
+            Some(json!([{"bubbleId": "x"}])),
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+}
+
 on_both_stores!(
+    a_batch_upsert_applies_each_item_as_a_single_upsert_would,
     emails_and_usernames_are_unique_by_their_canonical_keys,
     a_bubble_id_is_never_dot_segments_nor_another_users_id,
     updates_find_users_by_local_id_or_bubble_id,

@@ -14,6 +14,7 @@ use super::paging::{paginate, ListSpec, Params};
 use super::render::Rendered;
 use super::AppState;
 use crate::domain::{BubbleId, FieldIssue, Intent, Patch, Timestamp, User, UserRef};
+use crate::store::batch::{self, Outcome};
 use crate::store::Window;
 
 /// The most users one batch may create.
@@ -176,11 +177,13 @@ pub async fn restore(
     Ok(Reply::user(&user))
 }
 
-/// `POST /users`: create 1–100 users, each on its own.
+/// `POST /users`: create 1–100 users, each on its own; with `?upsert=true`, upsert them.
 pub async fn batch_create(
     State(app): State<AppState>,
+    RawQuery(query): RawQuery,
     JsonBody(body): JsonBody,
 ) -> Result<Reply, ApiError> {
+    let upsert = Params::parse(query.as_deref())?.flag("upsert")?;
     let Value::Array(items) = body else {
         return Err(ApiError::bad("body", "must be a JSON array of users"));
     };
@@ -190,6 +193,11 @@ pub async fn batch_create(
     if items.len() > MAX_BATCH {
         return Err(ApiError::TooLarge("a batch holds at most 100 users"));
     }
+    if upsert {
+        return Ok(Reply::list(
+            json!({ "data": upsert_batch(&app, &items).await? }),
+        ));
+    }
     let results: Vec<Value> = stream::iter(items.into_iter().enumerate())
         .map(|(index, item)| create_one(app.clone(), index, item))
         .buffered(BATCH_PARALLELISM)
@@ -198,12 +206,28 @@ pub async fn batch_create(
     Ok(Reply::list(json!({ "data": results })))
 }
 
+/// A batch item: its fields and the bubbleId it must carry.
+fn batch_item(item: &Value) -> Result<(BubbleId, Patch), ApiError> {
+    let patch = parse_patch(item)?;
+    let bubble_id = patch
+        .bubble_id
+        .clone()
+        .ok_or_else(|| ApiError::BadRequest(vec![FieldIssue::new("bubbleId", "is required")]))?;
+    Ok((bubble_id, patch))
+}
+
+/// A batch item's failure: its index and the error body it would have had alone.
+fn item_error(index: usize, e: ApiError) -> Value {
+    let mut out = json!({ "index": index });
+    if let (Some(out), Value::Object(body)) = (out.as_object_mut(), e.body()) {
+        out.extend(body);
+    }
+    out
+}
+
 async fn create_one(app: AppState, index: usize, item: Value) -> Value {
     let outcome = async {
-        let patch = parse_patch(&item)?;
-        let bubble_id = patch.bubble_id.clone().ok_or_else(|| {
-            ApiError::BadRequest(vec![FieldIssue::new("bubbleId", "is required")])
-        })?;
+        let (bubble_id, patch) = batch_item(&item)?;
         let key = UserRef::Bubble(bubble_id.clone());
         Ok::<_, ApiError>(
             app.store
@@ -214,15 +238,45 @@ async fn create_one(app: AppState, index: usize, item: Value) -> Value {
     .await;
     match outcome {
         Ok(user) => json!({"index": index, "status": 201, "user": user.to_json()}),
-        // The error body already says `status`, `error`, `message` (and `details`).
-        Err(e) => {
-            let mut out = json!({ "index": index });
-            if let (Some(out), Value::Object(body)) = (out.as_object_mut(), e.body()) {
-                out.extend(body);
+        Err(e) => item_error(index, e),
+    }
+}
+
+/// `POST /users?upsert=true`: every item upserted as `POST /users/{bubbleId}` would, after
+/// one read of them all; a bubbleId seen earlier in the batch is a 400 for the later item.
+async fn upsert_batch(app: &AppState, items: &[Value]) -> Result<Vec<Value>, ApiError> {
+    let mut results: Vec<Option<Value>> = vec![None; items.len()];
+    let (mut valid, mut positions) = (Vec::new(), Vec::new());
+    let mut seen = std::collections::HashSet::new();
+    for (index, item) in items.iter().enumerate() {
+        match batch_item(item) {
+            Ok((b, _)) if seen.contains(&b) => {
+                let e = ApiError::bad("bubbleId", "appears earlier in this batch");
+                results[index] = Some(item_error(index, e));
             }
-            out
+            Ok((b, p)) => {
+                seen.insert(b.clone());
+                valid.push((b, p));
+                positions.push(index);
+            }
+            Err(e) => results[index] = Some(item_error(index, e)),
         }
     }
+    let done = batch::upsert_all(&*app.store, &valid, BATCH_PARALLELISM).await?;
+    for (index, result) in positions.into_iter().zip(done) {
+        results[index] = Some(match result {
+            Ok((user, outcome)) => {
+                let status = if outcome == Outcome::Created {
+                    201
+                } else {
+                    200
+                };
+                json!({"index": index, "status": status, "result": outcome.as_str(), "user": user.to_json()})
+            }
+            Err(e) => item_error(index, e.into()),
+        });
+    }
+    Ok(results.into_iter().flatten().collect())
 }
 
 /// The window `paginate` asks a list for.

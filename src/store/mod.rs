@@ -6,8 +6,9 @@
 
 use async_trait::async_trait;
 
-use crate::domain::{DeletionRecord, DomainError, Intent, User, UserRef};
+use crate::domain::{BubbleId, DeletionRecord, DomainError, Intent, User, UserRef};
 
+pub mod batch;
 pub mod dynamo;
 pub mod memory;
 pub mod merge;
@@ -88,6 +89,31 @@ pub trait UserStore: Send + Sync {
         intent: &Intent<'_>,
         expect: Option<u64>,
     ) -> Result<User, StoreError>;
+
+    /// [`UserStore::apply`] for a caller that has just read the user: plans on `current`
+    /// (`None`: there is none) before reading anything itself.
+    async fn apply_from(
+        &self,
+        key: &UserRef,
+        intent: &Intent<'_>,
+        expect: Option<u64>,
+        current: Option<User>,
+    ) -> Result<User, StoreError> {
+        let _ = current;
+        self.apply(key, intent, expect).await
+    }
+
+    /// The users with these bubbleIds (those that exist, soft-deleted ones included),
+    /// strongly consistent: on DynamoDB one request for up to 100.
+    async fn get_many(&self, ids: &[BubbleId]) -> Result<Vec<User>, StoreError> {
+        let mut users = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(user) = self.get(&UserRef::Bubble(id.clone())).await? {
+                users.push(user);
+            }
+        }
+        Ok(users)
+    }
 
     /// Active users in creation order, in `window`.
     async fn list_active(&self, window: Window<'_>) -> Result<Slice<User>, StoreError>;

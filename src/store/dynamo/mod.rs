@@ -28,11 +28,11 @@ use aws_sdk_dynamodb::Client;
 use self::errors::store_error;
 use self::item::*;
 use self::metering::metered;
-use self::write::{blind_target, WriteFailure};
+
 use super::merge::Want;
 use super::retry::Backoff;
 use super::{Slice, StoreError, UserStore, Window};
-use crate::domain::{BubbleId, DeletionRecord, Intent, Plan, User, UserRef};
+use crate::domain::{BubbleId, DeletionRecord, Intent, User, UserRef};
 
 /// How often the active count is read again for counter shards DynamoDB left unprocessed.
 const MAX_ATTEMPTS: usize = 8;
@@ -150,6 +150,57 @@ impl DynamoStore {
         out.item.as_ref().map(decode).transpose()
     }
 
+    /// One strongly consistent `BatchGetItem` of up to 100 users, with the keys DynamoDB
+    /// leaves unprocessed asked for again after a backoff.
+    async fn get_by_bubble_ids(&self, ids: &[BubbleId]) -> Result<Vec<User>, StoreError> {
+        let mut users = Vec::with_capacity(ids.len());
+        let mut seen = std::collections::HashSet::new();
+        for chunk in ids.chunks(100) {
+            let keys: Vec<Item> = chunk
+                .iter()
+                .filter(|b| seen.insert(b.as_str()))
+                .map(|b| Item::from([(BUBBLE_ID.to_owned(), s(b.as_str()))]))
+                .collect();
+            if keys.is_empty() {
+                continue;
+            }
+            let mut pending = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(keys))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| StoreError::Backend(e.to_string()))?,
+            );
+            let mut backoff = Backoff::for_writes();
+            while let Some(request) = pending.take() {
+                let out = metered(
+                    self.client
+                        .batch_get_item()
+                        .request_items(&self.users, request)
+                        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                        .send(),
+                )
+                .await
+                .map_err(store_error)?;
+                for item in out
+                    .responses
+                    .and_then(|mut r| r.remove(&self.users))
+                    .unwrap_or_default()
+                {
+                    users.push(decode(&item)?);
+                }
+                pending = out
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.users))
+                    .filter(|k| !k.keys().is_empty());
+                if pending.is_some() && !backoff.lost().await {
+                    return Err(StoreError::Unavailable);
+                }
+            }
+        }
+        Ok(users)
+    }
+
     async fn get_by_id(&self, id: &uuid::Uuid) -> Result<Option<User>, StoreError> {
         let out = metered(
             self.client
@@ -186,59 +237,25 @@ impl UserStore for DynamoStore {
         intent: &Intent<'_>,
         expect: Option<u64>,
     ) -> Result<User, StoreError> {
-        // `Some(current)` once we know the current user without reading it again. A creation
-        // assumes there is none: its write is conditional on that, and a failed condition
-        // returns the existing user (ALL_OLD), so a read first would be a wasted round trip.
-        let mut known: Option<Option<User>> = matches!(intent, Intent::Create(..)).then_some(None);
-        let blind = blind_target(key, intent);
-        if let Some((bubble_id, patch)) = blind {
-            match self.try_blind_update(bubble_id, patch, expect).await {
-                Ok(user) => return Ok(user),
-                Err(WriteFailure::Stale(current)) => known = Some(current),
-                Err(WriteFailure::Conflict) => {}
-                Err(WriteFailure::Failed(e)) => return Err(e),
-            }
-        }
-        let mut backoff = Backoff::for_writes();
-        let mut blind_stuck = false;
-        loop {
-            let current = match known.take() {
-                Some(c) => c,
-                None => match intent {
-                    Intent::Upsert(b, _) | Intent::Create(b, _) => self.get_by_bubble_id(b).await?,
-                    _ => self.get(key).await?,
-                },
-            };
-            let t = match intent.plan(current.as_ref(), expect)? {
-                Plan::Unchanged(user) => return Ok(user),
-                Plan::Write(t) => t,
-            };
-            // A plain change of an existing user goes blind again: DynamoDB applies the
-            // merge to whatever version is current, so concurrent plain updates of one user
-            // serialise there instead of failing each other's version condition. A blind
-            // update that fails on the very version it was planned on lost no race (this
-            // instance's clock is behind the stored updatedAt, or the item's key attributes
-            // predate the canonical keys): the versioned write then settles it.
-            let planned_on = t.old.as_ref().map(|u| u.version);
-            let go_blind = blind.filter(|_| planned_on.is_some() && t.is_simple() && !blind_stuck);
-            let attempt = match go_blind {
-                Some((bubble_id, patch)) => self.try_blind_update(bubble_id, patch, expect).await,
-                None => self.write(&t).await,
-            };
-            match attempt {
-                Ok(user) => return Ok(user),
-                Err(WriteFailure::Stale(current)) => {
-                    let same = current.as_ref().map(|u| u.version) == planned_on;
-                    blind_stuck |= go_blind.is_some() && same;
-                    known = Some(current);
-                }
-                Err(WriteFailure::Conflict) => {}
-                Err(WriteFailure::Failed(e)) => return Err(e),
-            }
-            if !backoff.lost().await {
-                return Err(StoreError::Unavailable);
-            }
-        }
+        // A creation assumes there is no user: its write is conditional on that, and a
+        // failed condition returns the existing user (ALL_OLD), so a read first would be a
+        // wasted round trip.
+        let known = matches!(intent, Intent::Create(..)).then_some(None);
+        self.carry_out(key, intent, expect, known).await
+    }
+
+    async fn apply_from(
+        &self,
+        key: &UserRef,
+        intent: &Intent<'_>,
+        expect: Option<u64>,
+        current: Option<User>,
+    ) -> Result<User, StoreError> {
+        self.carry_out(key, intent, expect, Some(current)).await
+    }
+
+    async fn get_many(&self, ids: &[BubbleId]) -> Result<Vec<User>, StoreError> {
+        self.get_by_bubble_ids(ids).await
     }
 
     async fn list_active(&self, window: Window<'_>) -> Result<Slice<User>, StoreError> {

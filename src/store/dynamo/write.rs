@@ -15,10 +15,12 @@ use super::transaction;
 use super::{decode, DynamoStore};
 use crate::domain::fields::{EMAIL, USERNAME};
 use crate::domain::identity;
+use crate::domain::Plan;
 use crate::domain::{
     feed_key_of, BubbleId, Intent, Patch, Timestamp, Transition, User, UserRef, Value, FIELDS,
 };
-use crate::store::StoreError;
+use crate::store::retry::Backoff;
+use crate::store::{StoreError, UserStore};
 
 /// What went wrong with one write attempt.
 pub(super) enum WriteFailure {
@@ -191,6 +193,68 @@ impl DynamoStore {
                 }
                 e => Err(other(e).into()),
             },
+        }
+    }
+
+    /// Carries out `intent`: plans it on the current user, writes conditionally, and plans
+    /// again when another writer got there first. `known` is the current user when the
+    /// caller knows it (`Some(None)`: there is none); otherwise a plain change is first tried
+    /// blind, and the user read only when that fails.
+    pub(super) async fn carry_out(
+        &self,
+        key: &UserRef,
+        intent: &Intent<'_>,
+        expect: Option<u64>,
+        mut known: Option<Option<User>>,
+    ) -> Result<User, StoreError> {
+        let blind = blind_target(key, intent);
+        if let Some((bubble_id, patch)) = blind.filter(|_| known.is_none()) {
+            match self.try_blind_update(bubble_id, patch, expect).await {
+                Ok(user) => return Ok(user),
+                Err(WriteFailure::Stale(current)) => known = Some(current),
+                Err(WriteFailure::Conflict) => {}
+                Err(WriteFailure::Failed(e)) => return Err(e),
+            }
+        }
+        let mut backoff = Backoff::for_writes();
+        let mut blind_stuck = false;
+        loop {
+            let current = match known.take() {
+                Some(c) => c,
+                None => match intent {
+                    Intent::Upsert(b, _) | Intent::Create(b, _) => self.get_by_bubble_id(b).await?,
+                    _ => self.get(key).await?,
+                },
+            };
+            let t = match intent.plan(current.as_ref(), expect)? {
+                Plan::Unchanged(user) => return Ok(user),
+                Plan::Write(t) => t,
+            };
+            // A plain change of an existing user goes blind again: DynamoDB applies the
+            // merge to whatever version is current, so concurrent plain updates of one user
+            // serialise there instead of failing each other's version condition. A blind
+            // update that fails on the very version it was planned on lost no race (this
+            // instance's clock is behind the stored updatedAt, or the item's key attributes
+            // predate the canonical keys): the versioned write then settles it.
+            let planned_on = t.old.as_ref().map(|u| u.version);
+            let go_blind = blind.filter(|_| planned_on.is_some() && t.is_simple() && !blind_stuck);
+            let attempt = match go_blind {
+                Some((bubble_id, patch)) => self.try_blind_update(bubble_id, patch, expect).await,
+                None => self.write(&t).await,
+            };
+            match attempt {
+                Ok(user) => return Ok(user),
+                Err(WriteFailure::Stale(current)) => {
+                    let same = current.as_ref().map(|u| u.version) == planned_on;
+                    blind_stuck |= go_blind.is_some() && same;
+                    known = Some(current);
+                }
+                Err(WriteFailure::Conflict) => {}
+                Err(WriteFailure::Failed(e)) => return Err(e),
+            }
+            if !backoff.lost().await {
+                return Err(StoreError::Unavailable);
+            }
         }
     }
 }
