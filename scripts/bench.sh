@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# make bench: the list benchmark on both stores, then the load check. Prints the figures the
-# README's "Performance" section quotes.
+# make bench: the list benchmark on both stores, the sync benchmark, then the load check.
+# Prints the figures the README's "Performance" section quotes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v wrk > /dev/null; then
@@ -10,6 +10,8 @@ cargo build --release --examples --bin users-api
 echo "== list benchmark (page size 100, one user in four soft-deleted)"
 target/release/examples/list_bench memory "${BENCH_MEMORY_USERS:-100000}" 100
 scripts/with-moto.sh 0 target/release/examples/list_bench dynamodb "${BENCH_DYNAMO_USERS:-10000}" 100
+echo "== sync benchmark (batch upserts against single upserts, DynamoDB store)"
+scripts/with-moto.sh 0 target/release/examples/sync_bench "${BENCH_SYNC_USERS:-1000}"
 echo "== leak check (lambda_http conversion + router, in process)"
 STORE=memory RUST_LOG=warn RATE_LIMIT_RPS=100000 RATE_LIMIT_BURST=100000 \
   API_KEYS="dev-write:write:2cc827ddd1d176c150091ef0c8e181de15afbaf3c855263ca0d9069f7c2c3309,dev-read:read:bb22af3bbb7413af1d7c8f58b0a8c03350ab86a93e30cb92eb5021f477294ace" \

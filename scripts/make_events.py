@@ -72,6 +72,19 @@ EVENTS = [
     ("restore-missing-404", "POST", "/users/nobody/restore", "", WRITE, None),
     ("list-page-beyond-window-400", "GET", "/users", "page=1001&pageSize=10", READ, None),
     ("feed-year-10000-400", "GET", "/users", "updatedFrom=%2B10000-01-01", READ, None),
+    ("batch-upsert-created-200", "POST", "/users", "upsert=true", WRITE,
+     [{"bubbleId": "sync-1", "email": "sync1@example.com", "firstName": "Ann"}]),
+    ("batch-upsert-unchanged-200", "POST", "/users", "upsert=true", WRITE,
+     [{"bubbleId": "sync-1", "email": "sync1@example.com", "firstName": "Ann"}]),
+    ("batch-upsert-updated-200", "POST", "/users", "upsert=true", WRITE,
+     [{"bubbleId": "sync-1", "firstName": "Anne"}]),
+    ("delete-sync-user-200", "DELETE", "/users/sync-1", "", WRITE, None),
+    ("batch-upsert-reactivated-200", "POST", "/users", "upsert=true", WRITE,
+     [{"bubbleId": "sync-1", "firstName": "Anne"}]),
+    ("batch-upsert-item-errors-200", "POST", "/users", "upsert=true", WRITE,
+     [{"bubbleId": "sync-2", "email": "not-an-address"},
+      {"bubbleId": "sync-3", "email": "ALGOREP@algorep.ai"},
+      {"bubbleId": "sync-3"}]),
 ]
 
 

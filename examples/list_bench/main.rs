@@ -18,7 +18,7 @@ use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use serde_json::json;
 use users_api::domain::{shard_of, BubbleId, Intent, Patch, Plan, User, UserRef};
 use users_api::store::dynamo::item::{counter_key, n, user_item, COUNT};
-use users_api::store::dynamo::{client_settings, local_client_with, DynamoStore};
+use users_api::store::dynamo::{local_client_unhurried, DynamoStore};
 use users_api::store::memory::MemoryStore;
 use users_api::store::meter::{self, Meter};
 use users_api::store::{UserStore, Window};
@@ -56,14 +56,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let suffix = uuid::Uuid::new_v4().simple().to_string();
             let (users_table, meta_table) =
                 (format!("bench-{suffix}"), format!("bench-meta-{suffix}"));
-            // moto answers a query of thousands of items in seconds (it scans the table);
-            // DynamoDB in milliseconds. Longer timeouts keep moto's slowness out of the way.
-            let (retry, _) = client_settings();
-            let timeouts = aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
-                .operation_attempt_timeout(std::time::Duration::from_secs(120))
-                .operation_timeout(std::time::Duration::from_secs(300))
-                .build();
-            let client = local_client_with(&endpoint, retry, timeouts);
+            let client = local_client_unhurried(&endpoint);
             let store = DynamoStore::new(client.clone(), &users_table, &meta_table, SHARDS);
             store.create_tables().await?;
             bulk_load(&client, &users_table, &meta_table, users).await?;

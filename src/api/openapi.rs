@@ -111,7 +111,8 @@ fn schemas() -> Value {
                 "required": ["index", "status"],
                 "properties": {
                     "index": {"type": "integer", "minimum": 0},
-                    "status": {"type": "integer", "enum": [201, 400, 409, 500, 503]},
+                    "status": {"type": "integer", "description": "This item's own HTTP status: 201 created; 200 (batch upsert) updated, unchanged or reactivated; 400, 409, 500, 503. More may be added: treat an unknown one by its class.", "minimum": 100, "maximum": 599},
+                    "result": {"type": "string", "description": "Batch upsert only: what the upsert did. More may be added.", "examples": ["created", "updated", "unchanged", "reactivated"]},
                     "user": {"$ref": "#/components/schemas/User"},
                     "error": {"type": "string", "pattern": "^ALGOREP_[0-9]{3}$"},
                     "message": {"type": "string"},

@@ -86,6 +86,12 @@ const UPDATED_FROM: Param = Param {
     schema: r#"{"type":"string","anyOf":[{"format":"date-time"},{"format":"date"}]}"#,
     doc: "Switches to the change feed: every user, deleted ones included, with updatedAt >= this (RFC 3339 or YYYY-MM-DD, years 1970 to 9999).",
 };
+const UPSERT: Param = Param {
+    name: "upsert",
+    location: "query",
+    schema: r#"{"type":"boolean","default":false}"#,
+    doc: "Upsert each item exactly as POST /users/{bubbleId} would (created, updated, unchanged or reactivated) instead of creating it; a bubbleId twice in one batch is 400 for the later item.",
+};
 const INCLUDE_DELETED: Param = Param {
     name: "includeDeleted",
     location: "query",
@@ -194,9 +200,9 @@ pub fn routes() -> Vec<Route> {
             method: Method::POST,
             path: "/users",
             operation_id: "batchCreateUsers",
-            summary: "Create 1-100 users, each created or refused on its own",
+            summary: "Create 1-100 users, each created or refused on its own; with upsert=true, upsert them (one read for the batch, a write only for each user that changes)",
             scope: write,
-            params: &[],
+            params: &[UPSERT],
             body: Some(BodyKind::Batch),
             success: (200, "BatchResult"),
             errors: &[400, 413, 415],

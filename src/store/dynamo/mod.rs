@@ -68,6 +68,18 @@ pub fn local_client(endpoint: &str) -> Client {
     local_client_with(endpoint, retry, timeouts)
 }
 
+/// [`local_client`] with minutes of patience per request, for benchmarks: moto answers a
+/// query over thousands of items, or a transaction on a large table, in seconds (it scans or
+/// copies the tables), where DynamoDB takes milliseconds.
+pub fn local_client_unhurried(endpoint: &str) -> Client {
+    let (retry, _) = client_settings();
+    let timeouts = TimeoutConfig::builder()
+        .operation_attempt_timeout(Duration::from_secs(120))
+        .operation_timeout(Duration::from_secs(300))
+        .build();
+    local_client_with(endpoint, retry, timeouts)
+}
+
 /// [`local_client`] with other retry and timeout settings (fault tests).
 pub fn local_client_with(endpoint: &str, retry: RetryConfig, timeouts: TimeoutConfig) -> Client {
     let conf = aws_sdk_dynamodb::Config::builder()
