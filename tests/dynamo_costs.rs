@@ -353,3 +353,69 @@ async fn a_batch_upsert_costs_one_read_plus_the_users_that_change() {
         3
     );
 }
+
+#[tokio::test]
+async fn finding_a_user_costs_two_requests_and_a_relation_page_two_rounds() {
+    let store = Arc::new(common::dynamo().await);
+    let shared: Arc<dyn UserStore> = store.clone();
+    let c = Client::new(shared.clone());
+    let p = "50658c1e-356e-4407-b120-d110552292d8";
+    let made = c
+        .call(
+            "POST",
+            "/users/f1",
+            Some(json!({"email": "f1@x.io", "username": "f1", "producerId": p})),
+        )
+        .await
+        .json();
+    for i in 2..30 {
+        let body = json!({"producerId": p, "firstName": format!("{i}")});
+        c.call("POST", &format!("/users/f{i}"), Some(body)).await;
+    }
+    let id = made["id"].as_str().unwrap();
+    for query in [
+        "email=F1%40x.io".to_owned(),
+        "username=F1".to_owned(),
+        format!("id={id}"),
+        "id=f1".to_owned(),
+        "email=nobody%40x.io".to_owned(),
+        "id=50658c1e-0000-4407-b120-d110552292d8".to_owned(),
+    ] {
+        let answer = c.call("GET", &format!("/users?{query}"), None).await;
+        assert_eq!(answer.status, 200);
+        assert!(
+            answer.db_requests() <= 2,
+            "{query}: {} requests",
+            answer.db_requests()
+        );
+    }
+    let mut after: Option<String> = None;
+    let mut seen = 0;
+    loop {
+        let m = Arc::new(Meter::default());
+        let page = meter::scope(
+            m.clone(),
+            shared.list_related("producerId", p, Window::after(after.as_deref(), 10)),
+        )
+        .await
+        .unwrap();
+        assert!(m.rounds() <= 2, "{} rounds", m.rounds());
+        assert!(m.requests() <= 2, "{} requests", m.requests());
+        assert!(m.items_read() <= 2 * 11, "{} items", m.items_read());
+        seen += page.items.len();
+        match page.next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    assert_eq!(seen, 29);
+    // An update that does not touch the relation leaves the KEYS_ONLY index alone: the index
+    // is keyed by the relation and the creation order only (tests/template.rs checks both
+    // definitions project KEYS_ONLY).
+    let schema = users_api::store::dynamo::schema::users_table();
+    assert!(schema
+        .indexes
+        .iter()
+        .filter(|i| i.name.starts_with("by-") && i.name != "by-id")
+        .all(|i| i.keys_only && i.range == Some("activeKey")));
+}

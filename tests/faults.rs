@@ -378,6 +378,17 @@ impl UserStore for Hung {
     async fn count_active(&self) -> Result<u64, StoreError> {
         self.0.count_active().await
     }
+    async fn find_active(&self, f: &'static str, k: &str) -> Result<Option<User>, StoreError> {
+        self.0.find_active(f, k).await
+    }
+    async fn list_related(
+        &self,
+        field: &'static str,
+        value: &str,
+        window: Window<'_>,
+    ) -> Result<Slice<User>, StoreError> {
+        self.0.list_related(field, value, window).await
+    }
 }
 
 #[tokio::test(start_paused = true)]

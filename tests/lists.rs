@@ -369,7 +369,170 @@ async fn the_feed_takes_dates_from_1970_to_9999_only(store: Arc<dyn UserStore>) 
     assert_eq!(everyone["data"].as_array().unwrap().len(), 1);
 }
 
+async fn users_are_found_by_email_username_or_id_as_uniqueness_compares(store: Arc<dyn UserStore>) {
+    let c = Client::new(store);
+    let ann = c
+        .call(
+            "POST",
+            "/users/ann",
+            Some(json!({"email": "Ann@Bücher.de", "username": "Ann"})),
+        )
+        .await
+        .json();
+    let bob = c
+        .call(
+            "POST",
+            "/users/bob",
+            Some(json!({"email": "bob@x.io", "username": "bob"})),
+        )
+        .await
+        .json();
+    c.call("DELETE", "/users/bob", None).await;
+    let found = |a: &common::Answer| -> (u64, Vec<String>) {
+        assert_eq!(a.status, 200, "{}", a.text);
+        let body = a.json();
+        (
+            body["pagination"]["totalItems"].as_u64().unwrap(),
+            bubble_ids(body["data"].as_array().unwrap()),
+        )
+    };
+    let ann_id = ann["id"].as_str().unwrap();
+    let bob_id = bob["id"].as_str().unwrap();
+    for (query, expected) in [
+        ("email=ann%40xn--bcher-kva.de".to_owned(), vec!["ann"]),
+        ("email=ANN%40b%C3%BCcher.de".to_owned(), vec!["ann"]),
+        ("username=ANN".to_owned(), vec!["ann"]),
+        (format!("id={ann_id}"), vec!["ann"]),
+        ("id=ann".to_owned(), vec!["ann"]),
+        ("email=bob%40x.io".to_owned(), vec![]),
+        ("username=bob".to_owned(), vec![]),
+        (format!("id={bob_id}"), vec![]),
+        ("email=nobody%40x.io".to_owned(), vec![]),
+    ] {
+        let answer = c.call("GET", &format!("/users?{query}"), None).await;
+        let (total, ids) = found(&answer);
+        assert_eq!(ids, expected, "{query}");
+        assert_eq!(total, expected.len() as u64, "{query}: exact totalItems");
+    }
+    let bad = c.call("GET", "/users?email=not-an-address", None).await;
+    assert_eq!(bad.json()["details"][0]["field"], "email");
+}
+
+async fn one_filter_at_a_time_and_no_unknown_parameter(store: Arc<dyn UserStore>) {
+    let c = Client::new(store);
+    c.call("POST", "/users/a", Some(json!({}))).await;
+    let two = c
+        .call("GET", "/users?email=a%40x.io&username=a", None)
+        .await;
+    assert_eq!(two.status, 400);
+    let fields: Vec<String> = two.json()["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["field"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(fields, ["email", "username"]);
+    let with_feed = c
+        .call(
+            "GET",
+            "/users?updatedFrom=2024-01-01&producerId=50658c1e-356e-4407-b120-d110552292d8",
+            None,
+        )
+        .await;
+    assert_eq!(with_feed.status, 400);
+    for (method, url, name) in [
+        ("GET", "/users?emial=a%40x.io", "emial"),
+        ("GET", "/users/a?verbose=1", "verbose"),
+        (
+            "GET",
+            "/deleted-users?updatedFrom=2024-01-01",
+            "updatedFrom",
+        ),
+        ("POST", "/users/a?dryRun=true", "dryRun"),
+        ("DELETE", "/users/a?force=1", "force"),
+        ("GET", "/users?producerId=not-a-uuid", "producerId"),
+    ] {
+        let answer = c.call(method, url, Some(json!({}))).await;
+        assert_eq!(answer.status, 400, "{method} {url}: {}", answer.text);
+        assert_eq!(answer.json()["details"][0]["field"], name, "{method} {url}");
+    }
+    assert_eq!(
+        c.call("GET", "/users/a", None).await.status,
+        200,
+        "nothing was deleted"
+    );
+}
+
+async fn the_users_of_a_producer_are_listed_in_creation_order(store: Arc<dyn UserStore>) {
+    let c = Client::new(store);
+    let p = "50658c1e-356e-4407-b120-d110552292d8";
+    let other = "11111111-2222-4333-8444-555555555555";
+    for (b, producer) in [
+        ("p1", p),
+        ("o1", other),
+        ("p2", p),
+        ("p3", p),
+        ("p4", p),
+        ("p5", p),
+    ] {
+        let made = c
+            .call(
+                "POST",
+                &format!("/users/{b}"),
+                Some(json!({"producerId": producer})),
+            )
+            .await;
+        assert_eq!(made.status, 200);
+    }
+    c.call("DELETE", "/users/p3", None).await;
+    c.call("PUT", "/users/p4", Some(json!({"firstName": "stays"})))
+        .await;
+    c.call("PUT", "/users/p5", Some(json!({"producerId": other})))
+        .await;
+    c.call("PUT", "/users/o1", Some(json!({"producerId": p})))
+        .await;
+    let (items, pages) = walk(&c, &format!("/users?producerId={p}&pageSize=2")).await;
+    assert_eq!(bubble_ids(&items), ["p1", "o1", "p2", "p4"]);
+    assert_eq!(pages, 2);
+    let first = c
+        .call("GET", &format!("/users?producerId={p}&pageSize=2"), None)
+        .await
+        .json();
+    assert_eq!(first["pagination"]["totalItems"], Value::Null);
+    let second = c
+        .call(
+            "GET",
+            &format!("/users?producerId={p}&pageSize=2&page=2"),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(bubble_ids(second["data"].as_array().unwrap()), ["p2", "p4"]);
+    let others = c
+        .call("GET", &format!("/users?producerId={other}"), None)
+        .await
+        .json();
+    assert_eq!(bubble_ids(others["data"].as_array().unwrap()), ["p5"]);
+    c.call("PUT", "/users/p5", Some(json!({"producerId": null})))
+        .await;
+    let none = c
+        .call("GET", &format!("/users?producerId={other}"), None)
+        .await
+        .json();
+    assert_eq!(none["data"], json!([]));
+    c.call("POST", "/users/p3/restore", None).await;
+    let (items, _) = walk(&c, &format!("/users?producerId={p}&pageSize=10")).await;
+    assert_eq!(
+        bubble_ids(&items),
+        ["p1", "o1", "p2", "p3", "p4"],
+        "a restored user is back"
+    );
+}
+
 on_both_stores!(
+    users_are_found_by_email_username_or_id_as_uniqueness_compares,
+    one_filter_at_a_time_and_no_unknown_parameter,
+    the_users_of_a_producer_are_listed_in_creation_order,
     only_a_cursor_with_its_whole_tag_is_accepted,
     page_numbers_stay_within_the_window,
     the_feed_takes_dates_from_1970_to_9999_only,

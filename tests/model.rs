@@ -1,7 +1,7 @@
 //! Model-based property test: random sequences of upserts, updates, deletes, restores,
-//! batch creates and batch upserts run against the embedded store and the DynamoDB store
-//! (local server). Both must give the same observable result for every step, and keep every
-//! invariant.
+//! batch creates, batch upserts and finds by e-mail and username run against the embedded
+//! store and the DynamoDB store (local server). Both must give the same observable result
+//! for every step, and keep every invariant.
 
 mod common;
 
@@ -10,7 +10,7 @@ use std::sync::Arc;
 use common::invariants;
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
-use users_api::domain::{BubbleId, Intent, Patch, User, UserRef};
+use users_api::domain::{identity, BubbleId, Intent, Patch, User, UserRef};
 use users_api::store::{batch, StoreError, UserStore, Window};
 
 const BUBBLES: [&str; 4] = ["b0", "b1", "b2", "b3"];
@@ -25,6 +25,8 @@ enum Op {
     Restore(usize),
     Batch(Vec<(usize, Value)>),
     BatchUpsert(Vec<(usize, Value)>),
+    FindEmail(usize),
+    FindUsername(usize),
 }
 
 /// A field that is absent, erased or set to one of `values`.
@@ -56,6 +58,8 @@ fn op() -> impl Strategy<Value = Op> {
         2 => b.clone().prop_map(Op::Delete),
         2 => b.clone().prop_map(Op::Restore),
         1 => proptest::collection::vec((b.clone(), body()), 1..3).prop_map(Op::Batch),
+        1 => (0..EMAILS.len()).prop_map(Op::FindEmail),
+        1 => (0..USERNAMES.len()).prop_map(Op::FindUsername),
         2 => proptest::collection::vec((b, body()), 1..4).prop_map(|mut items| {
             // The API refuses a bubbleId twice in one batch before the store sees it.
             let mut seen = std::collections::HashSet::new();
@@ -106,6 +110,16 @@ async fn run(store: &Arc<dyn UserStore>, op: &Op) -> Vec<String> {
                 ));
             }
             out
+        }
+        Op::FindEmail(i) => {
+            let key = identity::email_key(EMAILS[*i]);
+            let found = store.find_active("email", &key).await.unwrap();
+            vec![format!("{:?}", found.map(|u| u.bubble_id))]
+        }
+        Op::FindUsername(i) => {
+            let key = identity::username_key(USERNAMES[*i]);
+            let found = store.find_active("username", &key).await.unwrap();
+            vec![format!("{:?}", found.map(|u| u.bubble_id))]
         }
         Op::BatchUpsert(items) => {
             let items: Vec<(BubbleId, Patch)> = items

@@ -27,7 +27,7 @@ fn keys(schema: &Value) -> (String, Option<String>) {
 type Shape = (
     String,
     Option<String>,
-    Vec<(String, String, Option<String>)>,
+    Vec<(String, String, Option<String>, String)>,
     Vec<String>,
 );
 
@@ -39,9 +39,14 @@ fn declared(resource: &Value) -> Shape {
         .map(|gsis| {
             gsis.iter()
                 .map(|g| {
-                    assert_eq!(g["Projection"]["ProjectionType"], "ALL");
                     let (h, r) = keys(&g["KeySchema"]);
-                    (g["IndexName"].as_str().unwrap().to_owned(), h, r)
+                    let projection = g["Projection"]["ProjectionType"].as_str().unwrap();
+                    (
+                        g["IndexName"].as_str().unwrap().to_owned(),
+                        h,
+                        r,
+                        projection.to_owned(),
+                    )
                 })
                 .collect()
         })
@@ -64,8 +69,14 @@ fn expected(def: &TableDef) -> Shape {
     let mut indexes: Vec<_> = def
         .indexes
         .iter()
-        .map(|IndexDef { name, hash, range }| {
-            (name.to_string(), hash.to_string(), range.map(str::to_owned))
+        .map(|i: &IndexDef| {
+            let projection = if i.keys_only { "KEYS_ONLY" } else { "ALL" };
+            (
+                i.name.to_string(),
+                i.hash.to_string(),
+                i.range.map(str::to_owned),
+                projection.to_owned(),
+            )
         })
         .collect();
     indexes.sort();

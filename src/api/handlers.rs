@@ -10,12 +10,11 @@ use serde_json::{json, Value};
 use super::auth::Caller;
 use super::body::{JsonBody, PathRef};
 use super::error::ApiError;
-use super::paging::{paginate, ListSpec, Params};
+use super::paging::Params;
 use super::render::Rendered;
 use super::AppState;
-use crate::domain::{BubbleId, FieldIssue, Intent, Patch, Timestamp, User, UserRef};
+use crate::domain::{BubbleId, FieldIssue, Intent, Patch, User, UserRef};
 use crate::store::batch::{self, Outcome};
-use crate::store::Window;
 
 /// The most users one batch may create.
 pub const MAX_BATCH: usize = 100;
@@ -277,77 +276,6 @@ async fn upsert_batch(app: &AppState, items: &[Value]) -> Result<Vec<Value>, Api
         });
     }
     Ok(results.into_iter().flatten().collect())
-}
-
-/// The window `paginate` asks a list for.
-fn window(after: &Option<String>, skip: usize, limit: usize) -> Window<'_> {
-    Window {
-        after: after.as_deref(),
-        skip,
-        limit,
-    }
-}
-
-/// `GET /users`: active users, or with `updatedFrom` the change feed.
-pub async fn list_users(
-    State(app): State<AppState>,
-    RawQuery(query): RawQuery,
-) -> Result<Reply, ApiError> {
-    let params = Params::parse(query.as_deref())?;
-    if let Some(from) = params.get("updatedFrom") {
-        let floor = Timestamp::parse(from)
-            .filter(|t| t.is_within_years_1970_to_9999())
-            .ok_or_else(|| {
-                ApiError::bad(
-                    "updatedFrom",
-                    "must be RFC 3339 or YYYY-MM-DD, between 1970 and 9999",
-                )
-            })?
-            .to_rfc3339();
-        let spec = ListSpec {
-            name: "feed",
-            path: "/users",
-            filter: Some(("updatedFrom", &floor)),
-        };
-        let page = paginate(&app.cursors, &spec, &params, |after, skip, limit| {
-            let store = app.store.clone();
-            let floor = floor.clone();
-            async move { store.changes(&floor, window(&after, skip, limit)).await }
-        })
-        .await?;
-        return Ok(Reply::list(page.envelope(User::to_json, None)));
-    }
-    let spec = ListSpec {
-        name: "users",
-        path: "/users",
-        filter: None,
-    };
-    // The count does not depend on the page: read both at once.
-    let page = paginate(&app.cursors, &spec, &params, |after, skip, limit| {
-        let store = app.store.clone();
-        async move { store.list_active(window(&after, skip, limit)).await }
-    });
-    let (page, total) = tokio::join!(page, app.store.count_active());
-    Ok(Reply::list(page?.envelope(User::to_json, Some(total?))))
-}
-
-/// `GET /deleted-users`: the deleted history, newest first.
-pub async fn deleted_users(
-    State(app): State<AppState>,
-    RawQuery(query): RawQuery,
-) -> Result<Reply, ApiError> {
-    let params = Params::parse(query.as_deref())?;
-    let spec = ListSpec {
-        name: "deleted",
-        path: "/deleted-users",
-        filter: None,
-    };
-    let page = paginate(&app.cursors, &spec, &params, |before, skip, limit| {
-        let store = app.store.clone();
-        async move { store.deletions(window(&before, skip, limit)).await }
-    })
-    .await?;
-    Ok(Reply::list(page.envelope(|d| d.to_json(), None)))
 }
 
 /// Any path no route matches.

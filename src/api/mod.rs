@@ -5,6 +5,7 @@ pub mod body;
 pub mod error;
 pub mod handlers;
 pub mod limits;
+pub mod lists;
 pub mod openapi;
 pub mod paging;
 pub mod render;
@@ -26,7 +27,7 @@ use self::auth::KeyRing;
 use self::error::ApiError;
 use self::handlers as h;
 use self::limits::{Allowance, RateLimits};
-use self::paging::CursorKey;
+use self::paging::{CursorKey, Params};
 use self::render::{negotiate, Format, Rendered};
 use crate::config::Config;
 use crate::store::meter::{self, Meter};
@@ -48,8 +49,8 @@ pub struct AppState {
     pub cors_origins: Vec<HeaderValue>,
     /// How long before the Lambda deadline a request gives up with a 503.
     pub deadline_margin: Duration,
-    /// Each route's declared scope, from the route table.
-    pub scopes: Arc<routes::Scopes>,
+    /// Each route's declared scope and query parameters, from the route table.
+    pub rules: Arc<routes::RouteRules>,
 }
 
 impl AppState {
@@ -69,7 +70,7 @@ impl AppState {
                 .filter_map(|o| HeaderValue::from_str(o).ok())
                 .collect(),
             deadline_margin: Duration::from_millis(config.deadline_margin_ms),
-            scopes: Arc::new(routes::Scopes::of(&routes::routes())),
+            rules: Arc::new(routes::RouteRules::of(&routes::routes())),
         }
     }
 }
@@ -225,7 +226,7 @@ async fn edge(State(app): State<AppState>, mut req: Request, next: Next) -> Resp
     let meter = Arc::new(Meter::default());
     let negotiated = negotiate(req.headers());
     let format = negotiated.as_ref().copied().unwrap_or(Format::Json);
-    let needed = app.scopes.needed(&method, route.as_deref());
+    let needed = app.rules.needed(&method, route.as_deref());
 
     let mut key_name = None;
     let mut allowance = None;
@@ -246,6 +247,16 @@ async fn edge(State(app): State<AppState>, mut req: Request, next: Next) -> Resp
                 }
             }),
     };
+    let outcome = outcome.and_then(|()| {
+        let params = Params::parse(req.uri().query())?;
+        match app
+            .rules
+            .unknown_query(&method, route.as_deref(), params.names())
+        {
+            Some(name) => Err(ApiError::bad(name, "is not a parameter of this route")),
+            None => Ok(()),
+        }
+    });
     let mut response = match outcome {
         Ok(()) => {
             let handler = retry::with_deadline(deadline, next.run(req));

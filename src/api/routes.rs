@@ -92,6 +92,42 @@ const UPSERT: Param = Param {
     schema: r#"{"type":"boolean","default":false}"#,
     doc: "Upsert each item exactly as POST /users/{bubbleId} would (created, updated, unchanged or reactivated) instead of creating it; a bubbleId twice in one batch is 400 for the later item.",
 };
+const EMAIL: Param = Param {
+    name: "email",
+    location: "query",
+    schema: r#"{"type":"string","maxLength":254}"#,
+    doc: "Find the active user with this e-mail address, compared by its canonical key (NFC, lowercase, IDNA domain): a list of 0 or 1. At most 2 storage requests. One filter at a time.",
+};
+const USERNAME: Param = Param {
+    name: "username",
+    location: "query",
+    schema: r#"{"type":"string","maxLength":128}"#,
+    doc: "Find the active user with this username, compared by its canonical key (RFC 8265 UsernameCaseMapped): a list of 0 or 1. One filter at a time.",
+};
+const ID: Param = Param {
+    name: "id",
+    location: "query",
+    schema: r#"{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,128}$"}"#,
+    doc: "Find the active user with this id or bubbleId (as {ref}): a list of 0 or 1. One filter at a time.",
+};
+const PRODUCER_ID: Param = Param {
+    name: "producerId",
+    location: "query",
+    schema: r#"{"type":"string","format":"uuid"}"#,
+    doc: "The active users of this producer, in creation order, paginated like the list (totalItems null). One filter at a time.",
+};
+const SELLER_ID: Param = Param {
+    name: "sellerId",
+    location: "query",
+    schema: r#"{"type":"string","format":"uuid"}"#,
+    doc: "The active users of this seller, in creation order, paginated like the list (totalItems null). One filter at a time.",
+};
+const ORIGIN_ID: Param = Param {
+    name: "originId",
+    location: "query",
+    schema: r#"{"type":"string","format":"uuid"}"#,
+    doc: "The active users of this origin, in creation order, paginated like the list (totalItems null). One filter at a time.",
+};
 const INCLUDE_DELETED: Param = Param {
     name: "includeDeleted",
     location: "query",
@@ -121,34 +157,73 @@ fn merge(
     }
 }
 
-/// Each route's declared scope by method and path, as the auth layer enforces it.
+/// What each route declares, by method and path, as the edge enforces it: the key scope it
+/// needs and the query parameters it takes.
 #[derive(Debug, Clone, Default)]
-pub struct Scopes(std::collections::HashMap<(Method, &'static str), Option<Scope>>);
+pub struct RouteRules(Vec<(Method, &'static str, Rule)>);
 
-impl Scopes {
-    /// The scopes of every route in `routes`.
+#[derive(Debug, Clone)]
+struct Rule {
+    scope: Option<Scope>,
+    query: Vec<&'static str>,
+}
+
+impl RouteRules {
+    /// The rules of every route in `routes`.
     pub fn of(routes: &[Route]) -> Self {
         Self(
             routes
                 .iter()
-                .map(|r| ((r.method.clone(), r.path), r.scope))
+                .map(|r| {
+                    let query = r
+                        .params
+                        .iter()
+                        .filter(|p| p.location == "query")
+                        .map(|p| p.name)
+                        .collect();
+                    let rule = Rule {
+                        scope: r.scope,
+                        query,
+                    };
+                    (r.method.clone(), r.path, rule)
+                })
                 .collect(),
         )
+    }
+
+    fn rule(&self, method: &Method, path: Option<&str>) -> Option<&Rule> {
+        let method = if method == Method::HEAD {
+            &Method::GET
+        } else {
+            method
+        };
+        let path = path?;
+        self.0
+            .iter()
+            .find(|(m, p, _)| m == method && *p == path)
+            .map(|(_, _, rule)| rule)
     }
 
     /// What a request for `method` on the route template `path` needs: the route's declared
     /// scope (`HEAD` as `GET`); `None` for a public route. A request no route takes (404, 405)
     /// needs any valid key, so that the API's shape is not shown to strangers.
     pub fn needed(&self, method: &Method, path: Option<&str>) -> Option<Scope> {
-        let method = if method == Method::HEAD {
-            &Method::GET
-        } else {
-            method
-        };
-        match path.and_then(|p| self.0.get(&(method.clone(), p))) {
-            Some(scope) => *scope,
+        match self.rule(method, path) {
+            Some(rule) => rule.scope,
             None => Some(Scope::Read),
         }
+    }
+
+    /// The first query parameter `names` holds that the route does not take: a misspelt
+    /// filter must never answer everyone.
+    pub fn unknown_query<'a>(
+        &self,
+        method: &Method,
+        path: Option<&str>,
+        mut names: impl Iterator<Item = &'a str>,
+    ) -> Option<&'a str> {
+        let rule = self.rule(method, path)?;
+        names.find(|n| !rule.query.contains(n))
     }
 }
 
@@ -189,12 +264,23 @@ pub fn routes() -> Vec<Route> {
             operation_id: "listUsers",
             summary: "Active users a page at a time, or with updatedFrom the change feed",
             scope: read,
-            params: &[PAGE_SIZE, PAGE, CURSOR, UPDATED_FROM],
+            params: &[
+                PAGE_SIZE,
+                PAGE,
+                CURSOR,
+                UPDATED_FROM,
+                EMAIL,
+                USERNAME,
+                ID,
+                PRODUCER_ID,
+                SELLER_ID,
+                ORIGIN_ID,
+            ],
             body: None,
             success: (200, "UserList"),
             errors: &[400],
             if_match: false,
-            handler: get(h::list_users),
+            handler: get(super::lists::list_users),
         },
         Route {
             method: Method::POST,
@@ -279,7 +365,7 @@ pub fn routes() -> Vec<Route> {
             success: (200, "DeletionList"),
             errors: &[400],
             if_match: false,
-            handler: get(h::deleted_users),
+            handler: get(super::lists::deleted_users),
         },
     ]
 }

@@ -205,6 +205,11 @@ impl User {
         self.profile.text(EMAIL)
     }
 
+    /// A text field's value by name, if set.
+    pub fn text(&self, field: &str) -> Option<&str> {
+        super::fields::field_index(field).and_then(|i| self.profile.text(i))
+    }
+
     /// The user's username, if any.
     pub fn username(&self) -> Option<&str> {
         self.profile.text(USERNAME)

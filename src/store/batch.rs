@@ -62,22 +62,27 @@ pub async fn upsert_all(
         .collect();
     let writes: Vec<_> = items
         .iter()
-        .map(|(bubble_id, patch)| {
+        .enumerate()
+        .map(|(index, (bubble_id, patch))| {
             let before = current.get(bubble_id).cloned();
             async move {
                 let key = UserRef::Bubble(bubble_id.clone());
                 let intent = Intent::Upsert(bubble_id, patch);
-                let user = store
-                    .apply_from(&key, &intent, None, before.clone())
-                    .await?;
-                let outcome = Outcome::of(before.as_ref(), &user);
-                Ok((user, outcome))
+                let result = store.apply_from(&key, &intent, None, before.clone()).await;
+                let result = result.map(|user| {
+                    let outcome = Outcome::of(before.as_ref(), &user);
+                    (user, outcome)
+                });
+                (index, result)
             }
         })
         .collect();
-    let results = stream::iter(writes)
-        .buffered(parallel.max(1))
+    // Unordered, so that items that need no write do not hold back the ones that do.
+    let mut done: Vec<_> = stream::iter(writes)
+        .buffer_unordered(parallel.max(1))
         .collect()
         .await;
+    done.sort_by_key(|(index, _)| *index);
+    let results = done.into_iter().map(|(_, r)| r).collect();
     Ok(results)
 }

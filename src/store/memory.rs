@@ -165,6 +165,43 @@ impl UserStore for MemoryStore {
         Ok(Slice { items, next })
     }
 
+    async fn find_active(
+        &self,
+        field: &'static str,
+        key: &str,
+    ) -> Result<Option<User>, StoreError> {
+        let state = self.lock();
+        let owner = match field {
+            "id" => Uuid::parse_str(key)
+                .ok()
+                .and_then(|id| state.by_id.get(&id).cloned()),
+            _ => state.guards.get(&(field, key.to_owned())).cloned(),
+        };
+        Ok(owner
+            .and_then(|b| state.users.get(&b).cloned())
+            .filter(User::is_active))
+    }
+
+    async fn list_related(
+        &self,
+        field: &'static str,
+        value: &str,
+        window: Window<'_>,
+    ) -> Result<Slice<User>, StoreError> {
+        let state = self.lock();
+        let related: BTreeMap<String, BubbleId> = state
+            .active
+            .iter()
+            .filter(|(_, b)| state.users[*b].text(field) == Some(value))
+            .map(|(k, b)| (k.clone(), b.clone()))
+            .collect();
+        let (keys, next) = page(&related, None, window, true);
+        Ok(Slice {
+            items: keys.iter().map(|b| state.users[b].clone()).collect(),
+            next,
+        })
+    }
+
     async fn count_active(&self) -> Result<u64, StoreError> {
         Ok(self.lock().active.len() as u64)
     }

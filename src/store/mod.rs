@@ -115,6 +115,20 @@ pub trait UserStore: Send + Sync {
         Ok(users)
     }
 
+    /// The active user holding the unique value `key` of `field`: `email` or `username` (a
+    /// canonical key, see [`crate::domain::identity`]) or `id`; strongly consistent.
+    async fn find_active(&self, field: &'static str, key: &str)
+        -> Result<Option<User>, StoreError>;
+
+    /// Active users whose relation `field` (`producerId`, `sellerId`, `originId`) is
+    /// `value`, in creation order, in `window`.
+    async fn list_related(
+        &self,
+        field: &'static str,
+        value: &str,
+        window: Window<'_>,
+    ) -> Result<Slice<User>, StoreError>;
+
     /// Active users in creation order, in `window`.
     async fn list_active(&self, window: Window<'_>) -> Result<Slice<User>, StoreError>;
 

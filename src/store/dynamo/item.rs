@@ -90,6 +90,11 @@ pub fn user_item(user: &User, shards: u32) -> Item {
         None => {
             item.insert(ACTIVE_SHARD.into(), s(shard));
             item.insert(ACTIVE_KEY.into(), s(user.active_key()));
+            for r in super::schema::RELATIONS {
+                if let Some(v) = user.text(r.field) {
+                    item.insert(r.attribute.into(), s(v));
+                }
+            }
         }
     }
     item

@@ -4,13 +4,20 @@
 //! parallel and refills only a shard that runs dry (see the merge module); this module turns
 //! each of the merge's asks into one DynamoDB `Query`.
 
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 use aws_sdk_dynamodb::Client;
 
 use super::errors::store_error;
-use super::item::{history_partition, s, Item, BUBBLE_ID, PK, SK};
+use super::item::{history_partition, s, Item, ACTIVE_KEY, BUBBLE_ID, PK, SK};
 use super::metered;
+use super::schema::RelationDef;
+use super::DynamoStore;
+use crate::domain::{BubbleId, User};
 use crate::store::merge::{self, Ask, Batch, Merged, Start, Want};
 use crate::store::StoreError;
+use crate::store::{Slice, Window};
 
 /// A list spread over shard partitions.
 pub struct Sharded<'a> {
@@ -145,4 +152,70 @@ impl<'a> Sharded<'a> {
         })
         .await
     }
+}
+
+/// Active users related to `value` through `relation`: the page's keys from the sparse
+/// `KEYS_ONLY` index (reading ahead through `window.skip` in DynamoDB's 1 MB pages), then the
+/// users themselves in one strongly consistent `BatchGetItem`: 2 sequential requests for a
+/// page. A user deleted since the index was last updated is left out.
+pub async fn related(
+    store: &DynamoStore,
+    relation: RelationDef,
+    value: &str,
+    window: Window<'_>,
+) -> Result<Slice<User>, StoreError> {
+    let wanted = window.skip + window.limit + 1;
+    let mut keys: Vec<(String, BubbleId)> = Vec::new();
+    let mut start = None;
+    loop {
+        let mut q = store
+            .client
+            .query()
+            .table_name(&store.users)
+            .index_name(relation.index)
+            .limit(i32::try_from(wanted - keys.len()).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(start)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .expression_attribute_names("#r", relation.attribute)
+            .expression_attribute_values(":r", s(value));
+        q = match window.after {
+            Some(a) => q
+                .key_condition_expression("#r = :r AND #k > :a")
+                .expression_attribute_names("#k", ACTIVE_KEY)
+                .expression_attribute_values(":a", s(a)),
+            None => q.key_condition_expression("#r = :r"),
+        };
+        let out = metered(q.send()).await.map_err(store_error)?;
+        for item in out.items() {
+            let key = item.get(ACTIVE_KEY).and_then(|v| v.as_s().ok());
+            let bubble = item.get(BUBBLE_ID).and_then(|v| v.as_s().ok());
+            if let (Some(k), Some(b)) = (key, bubble) {
+                keys.push((k.clone(), BubbleId::parse(b).map_err(StoreError::Backend)?));
+            }
+        }
+        start = out.last_evaluated_key;
+        if start.is_none() || keys.len() >= wanted {
+            break;
+        }
+    }
+    let more = keys.len() > window.skip + window.limit || start.is_some();
+    let page: Vec<(String, BubbleId)> = keys
+        .into_iter()
+        .skip(window.skip)
+        .take(window.limit)
+        .collect();
+    let ids: Vec<BubbleId> = page.iter().map(|(_, b)| b.clone()).collect();
+    let mut users: HashMap<BubbleId, User> = store
+        .get_by_bubble_ids(&ids)
+        .await?
+        .into_iter()
+        .map(|u| (u.bubble_id.clone(), u))
+        .collect();
+    let next = page.last().filter(|_| more).map(|(k, _)| k.clone());
+    let items = page
+        .iter()
+        .filter_map(|(_, b)| users.remove(b))
+        .filter(|u| u.is_active() && u.text(relation.field) == Some(value))
+        .collect();
+    Ok(Slice { items, next })
 }

@@ -311,6 +311,47 @@ impl UserStore for DynamoStore {
         })
     }
 
+    async fn find_active(
+        &self,
+        field: &'static str,
+        key: &str,
+    ) -> Result<Option<User>, StoreError> {
+        let guard = Item::from([
+            (PK.to_owned(), s(format!("{field}#{key}"))),
+            (SK.to_owned(), s("guard")),
+        ]);
+        let out = metered(
+            self.client
+                .get_item()
+                .table_name(&self.meta)
+                .set_key(Some(guard))
+                .consistent_read(true)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send(),
+        )
+        .await
+        .map_err(store_error)?;
+        let owner = out
+            .item
+            .as_ref()
+            .and_then(|g| g.get(OWNER))
+            .and_then(|o| o.as_s().ok());
+        let Some(owner) = owner else { return Ok(None) };
+        let owner = BubbleId::parse(owner).map_err(StoreError::Backend)?;
+        Ok(self.get_by_bubble_id(&owner).await?.filter(User::is_active))
+    }
+
+    async fn list_related(
+        &self,
+        field: &'static str,
+        value: &str,
+        window: Window<'_>,
+    ) -> Result<Slice<User>, StoreError> {
+        let relation = schema::relation(field)
+            .ok_or_else(|| StoreError::Backend(format!("{field} is not a relation")))?;
+        lists::related(self, relation, value, window).await
+    }
+
     async fn count_active(&self) -> Result<u64, StoreError> {
         let keys = (0..self.shards).map(counter_key).collect::<Vec<_>>();
         let mut pending = Some(

@@ -9,7 +9,8 @@ use aws_sdk_dynamodb::Client;
 
 use super::item::{ACTIVE_KEY, ACTIVE_SHARD, BUBBLE_ID, FEED_KEY, FEED_SHARD, ID, PK, SK};
 
-/// A secondary index: name, partition key, optional sort key (all string attributes).
+/// A secondary index: name, partition key, optional sort key (all string attributes), and
+/// whether it projects only the keys (else every attribute).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexDef {
     /// Index name.
@@ -18,6 +19,9 @@ pub struct IndexDef {
     pub hash: &'static str,
     /// Sort key attribute.
     pub range: Option<&'static str>,
+    /// `KEYS_ONLY`: rewritten only when its keys change, so an update that does not touch
+    /// them costs the index nothing.
+    pub keys_only: bool,
 }
 
 /// A table: its template logical id, keys and global secondary indexes.
@@ -29,7 +33,7 @@ pub struct TableDef {
     pub hash: &'static str,
     /// Sort key attribute.
     pub range: Option<&'static str>,
-    /// Global secondary indexes, all projecting every attribute.
+    /// Global secondary indexes.
     pub indexes: Vec<IndexDef>,
 }
 
@@ -39,6 +43,43 @@ pub const BY_ID: &str = "by-id";
 pub const ACTIVE: &str = "active";
 /// Index of every user, write-sharded, by `updatedAt#bubbleId`: the change feed.
 pub const FEED: &str = "feed";
+
+/// A relation a user can be listed by: the field, its sparse `KEYS_ONLY` index, and the
+/// attribute the index is keyed by (the field's value, present only while the user is
+/// active, so the index holds no deleted user).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RelationDef {
+    /// The user field and query parameter (`producerId`, …).
+    pub field: &'static str,
+    /// The index.
+    pub index: &'static str,
+    /// The index's partition key attribute.
+    pub attribute: &'static str,
+}
+
+/// The relations: users of a producer, a seller, an origin.
+pub const RELATIONS: [RelationDef; 3] = [
+    RelationDef {
+        field: "producerId",
+        index: "by-producer",
+        attribute: "activeProducerId",
+    },
+    RelationDef {
+        field: "sellerId",
+        index: "by-seller",
+        attribute: "activeSellerId",
+    },
+    RelationDef {
+        field: "originId",
+        index: "by-origin",
+        attribute: "activeOriginId",
+    },
+];
+
+/// The relation of `field`, if it is one.
+pub fn relation(field: &str) -> Option<RelationDef> {
+    RELATIONS.iter().copied().find(|r| r.field == field)
+}
 
 /// The users table: keyed by `bubbleId`.
 pub fn users_table() -> TableDef {
@@ -51,18 +92,29 @@ pub fn users_table() -> TableDef {
                 name: BY_ID,
                 hash: ID,
                 range: None,
+                keys_only: false,
             },
             IndexDef {
                 name: ACTIVE,
                 hash: ACTIVE_SHARD,
                 range: Some(ACTIVE_KEY),
+                keys_only: false,
             },
             IndexDef {
                 name: FEED,
                 hash: FEED_SHARD,
                 range: Some(FEED_KEY),
+                keys_only: false,
             },
-        ],
+        ]
+        .into_iter()
+        .chain(RELATIONS.iter().map(|r| IndexDef {
+            name: r.index,
+            hash: r.attribute,
+            range: Some(ACTIVE_KEY),
+            keys_only: true,
+        }))
+        .collect(),
     }
 }
 
@@ -131,7 +183,11 @@ impl TableDef {
                     .set_key_schema(Some(key(i.hash, i.range)))
                     .projection(
                         Projection::builder()
-                            .projection_type(ProjectionType::All)
+                            .projection_type(if i.keys_only {
+                                ProjectionType::KeysOnly
+                            } else {
+                                ProjectionType::All
+                            })
                             .build(),
                     )
                     .build()

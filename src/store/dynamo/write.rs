@@ -11,6 +11,7 @@ use aws_sdk_dynamodb::types::{
 use super::errors::{other, service_error};
 use super::item::*;
 use super::metering::metered;
+use super::schema;
 use super::transaction;
 use super::{decode, DynamoStore};
 use crate::domain::fields::{EMAIL, USERNAME};
@@ -90,14 +91,22 @@ impl DynamoStore {
         for (i, value) in patch.changes() {
             let (name, val) = (format!("#f{i}"), format!(":v{i}"));
             req = req.expression_attribute_names(&name, FIELDS[i].name);
+            // A relation's index key follows its field (the user is active here).
+            let link = schema::relation(FIELDS[i].name).map(|r| (format!("#r{i}"), r.attribute));
+            if let Some((l, attribute)) = &link {
+                req = req.expression_attribute_names(l, *attribute);
+            }
+            let link = link.map(|(l, _)| l);
             match value {
                 Some(v) => {
                     sets.push(format!("{name} = {val}"));
+                    sets.extend(link.map(|l| format!("{l} = {val}")));
                     differs.push(format!("NOT {name} = {val}"));
                     req = req.expression_attribute_values(&val, value_attr(v));
                 }
                 None => {
                     removes.push(name.clone());
+                    removes.extend(link);
                     differs.push(format!("attribute_exists({name})"));
                 }
             }
