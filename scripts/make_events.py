@@ -85,6 +85,11 @@ EVENTS = [
      [{"bubbleId": "sync-2", "email": "not-an-address"},
       {"bubbleId": "sync-3", "email": "ALGOREP@algorep.ai"},
       {"bubbleId": "sync-3"}]),
+    ("find-by-email-200", "GET", "/users", "email=ALGOREP%40algorep.ai", READ, None),
+    ("find-by-id-200", "GET", "/users", f"id={SEED_ID}", READ, None),
+    ("list-by-producer-200", "GET", "/users", "producerId=50658c1e-356e-4407-b120-d110552292d8&pageSize=10", READ, None),
+    ("two-filters-400", "GET", "/users", "email=a%40b.io&username=a", READ, None),
+    ("unknown-parameter-400", "GET", "/users", "emial=algorep%40algorep.ai", READ, None),
 ]
 
 
