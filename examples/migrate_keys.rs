@@ -17,8 +17,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), users, meta, 1);
     let report = store.migrate_keys().await?;
     println!(
-        "{} users read, {} id guards written, {} keys moved to their canonical form",
-        report.users, report.ids_held, report.rekeyed
+        "{} users read, {} id guards written, {} keys moved to their canonical form, {} relation index keys added",
+        report.users, report.ids_held, report.rekeyed, report.linked
     );
     for b in &report.conflicts {
         println!("conflict: user {b} has a key another active user holds; left as it was");

@@ -433,6 +433,8 @@ on_both_stores!(
     a_batch_creates_or_refuses_each_item_on_its_own,
 );
 
+const PRODUCER: &str = "50658c1e-356e-4407-b120-d110552292d8";
+
 /// A table written before canonical keys and id guards is brought up to date by the
 /// one-off migration, and works before it too.
 #[tokio::test]
@@ -445,7 +447,7 @@ async fn the_key_migration_moves_legacy_guards_to_canonical_keys() {
         .call(
             "POST",
             "/users/legacy",
-            Some(json!({"email": "Anna@Bücher.de"})),
+            Some(json!({"email": "Anna@Bücher.de", "producerId": PRODUCER})),
         )
         .await
         .json();
@@ -482,8 +484,9 @@ async fn the_key_migration_moves_legacy_guards_to_canonical_keys() {
     raw.update_item()
         .table_name(users)
         .key("bubbleId", s("legacy"))
-        .update_expression("SET #k = :k")
+        .update_expression("SET #k = :k REMOVE #rel")
         .expression_attribute_names("#k", EMAIL_KEY)
+        .expression_attribute_names("#rel", "activeProducerId")
         .expression_attribute_values(":k", s(legacy_key))
         .send()
         .await
@@ -502,8 +505,26 @@ async fn the_key_migration_moves_legacy_guards_to_canonical_keys() {
         before.text
     );
 
+    // The write above wrote the whole item again, index keys included; unlink it once more.
+    raw.update_item()
+        .table_name(users)
+        .key("bubbleId", s("legacy"))
+        .update_expression("REMOVE #rel")
+        .expression_attribute_names("#rel", "activeProducerId")
+        .send()
+        .await
+        .unwrap();
+    let producers = format!("/users?producerId={PRODUCER}");
+    let unlisted = c.call("GET", &producers, None).await.json();
+    assert_eq!(unlisted["data"], json!([]), "not in the relation index yet");
     let report = store.migrate_keys().await.unwrap();
-    assert_eq!((report.rekeyed, report.ids_held), (1, 1), "{report:?}");
+    assert_eq!(
+        (report.rekeyed, report.ids_held, report.linked),
+        (1, 1, 1),
+        "{report:?}"
+    );
+    let listed = c.call("GET", &producers, None).await.json();
+    assert_eq!(listed["data"][0]["bubbleId"], "legacy");
     assert!(report.conflicts.is_empty());
     let owner = |key: &str| {
         let raw = raw.clone();
@@ -539,8 +560,8 @@ async fn the_key_migration_moves_legacy_guards_to_canonical_keys() {
     assert_eq!(taken.status, 409);
     let again = store.migrate_keys().await.unwrap();
     assert_eq!(
-        (again.rekeyed, again.ids_held),
-        (0, 0),
+        (again.rekeyed, again.ids_held, again.linked),
+        (0, 0, 0),
         "a second run changes nothing"
     );
 }

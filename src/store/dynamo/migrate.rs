@@ -4,7 +4,8 @@
 //! For every user it writes the `id#<id>` guard if missing, and for every active user whose
 //! stored e-mail or username key is not the canonical one, moves the guard item to the
 //! canonical key and rewrites the key attribute, in one transaction conditional on the
-//! user's version. Two users whose keys collapse into one are reported and left as they are.
+//! user's version, and gives every active user the relation index keys it lacks. Two users
+//! whose keys collapse into one are reported and left as they are.
 //! Running it again changes nothing.
 
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
@@ -25,6 +26,8 @@ pub struct Report {
     pub ids_held: u64,
     /// Guards moved to their canonical key.
     pub rekeyed: u64,
+    /// Relation index keys given to active users that lacked them.
+    pub linked: u64,
     /// The bubbleIds of users whose canonical key another user already holds.
     pub conflicts: Vec<String>,
 }
@@ -116,11 +119,53 @@ impl DynamoStore {
                 Err(e) => return Err(store_error(e)),
             }
         }
-        Ok(())
+        self.link_relations(item, &user, report).await
     }
 }
 
 impl DynamoStore {
+    /// Gives an active user the relation index keys it lacks (written before the indexes).
+    async fn link_relations(
+        &self,
+        item: &Item,
+        user: &crate::domain::User,
+        report: &mut Report,
+    ) -> Result<(), StoreError> {
+        if !user.is_active() {
+            return Ok(());
+        }
+        for r in super::schema::RELATIONS {
+            let Some(value) = user.text(r.field) else {
+                continue;
+            };
+            if item.contains_key(r.attribute) {
+                continue;
+            }
+            let linked = self
+                .client
+                .update_item()
+                .table_name(&self.users)
+                .key(BUBBLE_ID, s(user.bubble_id.as_str()))
+                .update_expression("SET #attr = :value")
+                .condition_expression("#ver = :ver")
+                .expression_attribute_names("#attr", r.attribute)
+                .expression_attribute_names("#ver", VERSION)
+                .expression_attribute_values(":value", s(value))
+                .expression_attribute_values(":ver", n(user.version))
+                .send()
+                .await;
+            match linked {
+                Ok(_) => report.linked += 1,
+                // Written meanwhile: the writer set the index key itself.
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+                Err(e) => return Err(store_error(e)),
+            }
+        }
+        Ok(())
+    }
+
     async fn guard_exists(&self, key: &str, field: &'static str) -> Result<bool, StoreError> {
         let guard = guard_key(&Guard {
             field,
