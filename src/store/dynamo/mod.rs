@@ -34,9 +34,6 @@ use super::retry::Backoff;
 use super::{Slice, StoreError, UserStore, Window};
 use crate::domain::{BubbleId, DeletionRecord, Intent, User, UserRef};
 
-/// How often the active count is read again for counter shards DynamoDB left unprocessed.
-const MAX_ATTEMPTS: usize = 8;
-
 /// A [`UserStore`] on two DynamoDB tables (see [`schema`]).
 #[derive(Clone)]
 pub struct DynamoStore {
@@ -162,55 +159,59 @@ impl DynamoStore {
         out.item.as_ref().map(decode).transpose()
     }
 
-    /// One strongly consistent `BatchGetItem` of up to 100 users, with the keys DynamoDB
-    /// leaves unprocessed asked for again after a backoff.
+    /// The users with these bubbleIds: one strongly consistent `BatchGetItem` per 100.
     async fn get_by_bubble_ids(&self, ids: &[BubbleId]) -> Result<Vec<User>, StoreError> {
-        let mut users = Vec::with_capacity(ids.len());
         let mut seen = std::collections::HashSet::new();
-        for chunk in ids.chunks(100) {
-            let keys: Vec<Item> = chunk
-                .iter()
-                .filter(|b| seen.insert(b.as_str()))
-                .map(|b| Item::from([(BUBBLE_ID.to_owned(), s(b.as_str()))]))
-                .collect();
-            if keys.is_empty() {
-                continue;
-            }
-            let mut pending = Some(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(keys))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(|e| StoreError::Backend(e.to_string()))?,
-            );
-            let mut backoff = Backoff::for_writes();
-            while let Some(request) = pending.take() {
-                let out = metered(
-                    self.client
-                        .batch_get_item()
-                        .request_items(&self.users, request)
-                        .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                        .send(),
-                )
-                .await
-                .map_err(store_error)?;
-                for item in out
-                    .responses
-                    .and_then(|mut r| r.remove(&self.users))
-                    .unwrap_or_default()
-                {
-                    users.push(decode(&item)?);
-                }
-                pending = out
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(&self.users))
-                    .filter(|k| !k.keys().is_empty());
-                if pending.is_some() && !backoff.lost().await {
-                    return Err(StoreError::Unavailable);
-                }
+        let keys: Vec<Item> = ids
+            .iter()
+            .filter(|b| seen.insert(b.as_str()))
+            .map(|b| Item::from([(BUBBLE_ID.to_owned(), s(b.as_str()))]))
+            .collect();
+        let mut users = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(100) {
+            for item in self.batch_get(&self.users, chunk.to_vec()).await? {
+                users.push(decode(&item)?);
             }
         }
         Ok(users)
+    }
+
+    /// The items of `table` with these keys (at most 100), strongly consistent, in one
+    /// `BatchGetItem`; the keys DynamoDB leaves unprocessed are asked for again after a
+    /// backoff, within the write budget.
+    async fn batch_get(&self, table: &str, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::with_capacity(keys.len());
+        if keys.is_empty() {
+            return Ok(items);
+        }
+        let mut pending = Some(
+            KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| StoreError::Backend(e.to_string()))?,
+        );
+        let mut backoff = Backoff::for_writes();
+        while let Some(request) = pending.take() {
+            let out = metered(
+                self.client
+                    .batch_get_item()
+                    .request_items(table, request)
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                    .send(),
+            )
+            .await
+            .map_err(store_error)?;
+            items.extend(out.responses.and_then(|mut r| r.remove(table)).unwrap_or_default());
+            pending = out
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(table))
+                .filter(|k| !k.keys().is_empty());
+            if pending.is_some() && !backoff.lost().await {
+                return Err(StoreError::Unavailable);
+            }
+        }
+        Ok(items)
     }
 
     async fn get_by_id(&self, id: &uuid::Uuid) -> Result<Option<User>, StoreError> {
@@ -354,43 +355,15 @@ impl UserStore for DynamoStore {
 
     async fn count_active(&self) -> Result<u64, StoreError> {
         let keys = (0..self.shards).map(counter_key).collect::<Vec<_>>();
-        let mut pending = Some(
-            KeysAndAttributes::builder()
-                .set_keys(Some(keys))
-                .consistent_read(true)
-                .build()
-                .map_err(|e| StoreError::Backend(e.to_string()))?,
-        );
         let mut total: i64 = 0;
-        for _ in 0..MAX_ATTEMPTS {
-            let Some(request) = pending.take() else { break };
-            let out = metered(
-                self.client
-                    .batch_get_item()
-                    .request_items(&self.meta, request)
-                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                    .send(),
-            )
-            .await
-            .map_err(store_error)?;
-            for item in out
-                .responses
-                .and_then(|mut r| r.remove(&self.meta))
-                .unwrap_or_default()
-            {
+        for chunk in keys.chunks(100) {
+            for item in self.batch_get(&self.meta, chunk.to_vec()).await? {
                 total += item
                     .get(COUNT)
                     .and_then(|v| v.as_n().ok())
                     .and_then(|v| v.parse::<i64>().ok())
                     .unwrap_or(0);
             }
-            pending = out
-                .unprocessed_keys
-                .and_then(|mut u| u.remove(&self.meta))
-                .filter(|k| !k.keys().is_empty());
-        }
-        if pending.is_some() {
-            return Err(StoreError::Unavailable);
         }
         Ok(total.max(0) as u64)
     }
