@@ -424,7 +424,32 @@ async fn a_batch_upsert_applies_each_item_as_a_single_upsert_would(store: Arc<dy
     assert_eq!(bad.status, 400);
 }
 
+async fn one_instant_in_another_offset_is_no_change(store: Arc<dyn UserStore>) {
+    let c = Client::new(store);
+    let first = c
+        .call(
+            "POST",
+            "/users/t",
+            Some(json!({"lastConnexion": "2024-01-19T13:45:04.147+01:00"})),
+        )
+        .await
+        .json();
+    assert_eq!(first["lastConnexion"], "2024-01-19T12:45:04.147Z");
+    for same in ["2024-01-19T12:45:04.147Z", "2024-01-19T12:45:04.147+00:00"] {
+        let again = c
+            .call("POST", "/users/t", Some(json!({"lastConnexion": same})))
+            .await
+            .json();
+        assert_eq!(again["version"], first["version"], "{same} is no change");
+        assert_eq!(
+            again["updatedAt"], first["updatedAt"],
+            "{same} does not move the user"
+        );
+    }
+}
+
 on_both_stores!(
+    one_instant_in_another_offset_is_no_change,
     a_batch_upsert_applies_each_item_as_a_single_upsert_would,
     emails_and_usernames_are_unique_by_their_canonical_keys,
     a_bubble_id_is_never_dot_segments_nor_another_users_id,

@@ -187,8 +187,10 @@ impl Field {
             Kind::Text { max_chars } => plain_text(s, max_chars),
             Kind::Email => parse_email(s),
             Kind::Username => parse_username(s),
+            // One instant, one spelling: UTC with milliseconds, so the same instant sent with
+            // another offset changes nothing.
             Kind::DateTime => DateTime::parse_from_rfc3339(s)
-                .map(|_| s.to_owned())
+                .map(|t| super::Timestamp::from_millis(t.timestamp_millis()).to_rfc3339())
                 .map_err(|_| "must be an RFC 3339 date-time".into()),
             Kind::ExternalId => BubbleId::parse(s).map(|b| b.as_str().to_owned()),
             Kind::Uuid => Uuid::parse_str(s)
@@ -253,6 +255,23 @@ mod tests {
     fn the_unique_field_indices_point_at_their_fields() {
         assert_eq!(FIELDS[EMAIL].name, "email");
         assert_eq!(FIELDS[USERNAME].name, "username");
+    }
+
+    #[test]
+    fn a_date_time_is_kept_as_utc_milliseconds() {
+        let field = &FIELDS[field_index("lastConnexion").unwrap()];
+        for spelling in [
+            "2024-01-19T12:45:04.147Z",
+            "2024-01-19T12:45:04.147+00:00",
+            "2024-01-19T13:45:04.147+01:00",
+            "2024-01-19T12:45:04.147999Z",
+        ] {
+            assert_eq!(
+                field.parse_text(spelling).unwrap(),
+                "2024-01-19T12:45:04.147Z",
+                "{spelling}"
+            );
+        }
     }
 
     #[test]

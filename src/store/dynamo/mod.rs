@@ -202,7 +202,11 @@ impl DynamoStore {
             )
             .await
             .map_err(store_error)?;
-            items.extend(out.responses.and_then(|mut r| r.remove(table)).unwrap_or_default());
+            items.extend(
+                out.responses
+                    .and_then(|mut r| r.remove(table))
+                    .unwrap_or_default(),
+            );
             pending = out
                 .unprocessed_keys
                 .and_then(|mut u| u.remove(table))
