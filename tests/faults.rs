@@ -310,11 +310,7 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
 #[tokio::test]
 async fn failures_are_logged_without_the_users_email_or_the_key() {
     let logs = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_writer(logs.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = tracing::subscriber::set_default(users_api::telemetry::subscriber(logs.clone()));
     let existing = item(&user(json!({"email": "secret.person@x.io"})));
     let blind = no_such_user();
     let odd = mock!(Dynamo::transact_write_items).then_error(move || {
@@ -337,9 +333,18 @@ async fn failures_are_logged_without_the_users_email_or_the_key() {
         text.contains("ValidationError"),
         "the failure is logged: {text}"
     );
-    assert!(
-        text.contains("\"route\":\"/users/{ref}\"") && text.contains("bubble-app"),
-        "one request line: {text}"
+    let line: serde_json::Value = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .find(|l: &serde_json::Value| l["message"] == "request")
+        .expect("one request line");
+    for key in ["timestamp", "level", "service", "cold_start", "function_request_id"] {
+        assert!(!line[key].is_null(), "Powertools key {key} at the top level: {line}");
+    }
+    assert_eq!(
+        (line["route"].as_str(), line["client_id"].as_str(), line["status"].as_u64()),
+        (Some("/users/{ref}"), Some("bubble-app"), Some(500)),
+        "{line}"
     );
     assert!(
         !text.contains("secret.person"),

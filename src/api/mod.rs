@@ -280,7 +280,9 @@ async fn edge(State(app): State<AppState>, mut req: Request, next: Next) -> Resp
         headers.insert("server-timing", v);
     }
     tracing::info!(
-        request_id,
+        service = crate::telemetry::SERVICE,
+        cold_start = crate::telemetry::cold_start(),
+        function_request_id = request_id,
         method = %method,
         route = route.as_deref().unwrap_or("-"),
         status = response.status().as_u16(),
