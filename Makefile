@@ -14,12 +14,16 @@ export SAM_CLI_TELEMETRY := 0
 .PHONY: help tools run test lint bench build deploy invoke events clean
 
 help:
-	@echo "make run [STORE=dynamodb] [PORT=9000]   serve the API locally"
-	@echo "make test                               every check (fmt, clippy, template, tests)"
-	@echo "make bench                              list and load benchmarks"
+	@echo "make run [STORE=dynamodb] [PORT=9000]   serve the API locally (DynamoDB: 4 instances, CONCURRENCY=4)"
+	@echo "make test                               every check (fmt, clippy, template, tests, fuzzing)"
+	@echo "make lint                               fmt, clippy, cfn-lint and sam validate only"
+	@echo "make bench                              list, sync and load benchmarks"
 	@echo "make build                              arm64 release zip for Lambda"
-	@echo "make deploy                             sam build && sam deploy --guided"
+	@echo "make deploy                             sam build && sam deploy (settings in samconfig.toml)"
 	@echo "make invoke EVENT=events/…json          send one event to a running 'make run'"
+	@echo "make events                             write events/ again from scripts/make_events.py"
+	@echo "make tools                              install the Python tools into .venv"
+	@echo "make clean                              remove target/, .venv/ and the moto log"
 
 $(TOOLS): requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -53,7 +57,7 @@ build: tools
 
 deploy: tools
 	sam build
-	sam deploy --guided
+	if [ -f samconfig.toml ] && grep -q parameter_overrides samconfig.toml; then sam deploy; else sam deploy --guided; fi
 
 invoke: tools
 	cargo lambda invoke users-api --invoke-address 127.0.0.1 --invoke-port $(PORT) --data-file $(EVENT)

@@ -50,3 +50,86 @@ async fn every_sample_event_answers_the_status_its_name_gives() {
         );
     }
 }
+
+/// One request of `requests.http`: its status, method, path, headers and body.
+struct HttpRequest {
+    expect: u16,
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+/// Parses the collection: `###` separates requests, `@name = value` defines variables.
+fn parse_collection(text: &str) -> Vec<HttpRequest> {
+    let mut vars = std::collections::HashMap::new();
+    for line in text.lines() {
+        if let Some((name, value)) = line.strip_prefix('@').and_then(|l| l.split_once('=')) {
+            vars.insert(format!("{{{{{}}}}}", name.trim()), value.trim().to_owned());
+        }
+    }
+    let expand = |s: &str| vars.iter().fold(s.to_owned(), |s, (k, v)| s.replace(k, v));
+    text.split("\n###")
+        .skip(1)
+        .map(|block| {
+            let mut lines = block.lines().skip(1);
+            let mut expect = 0;
+            let request_line = lines
+                .by_ref()
+                .find(|l| {
+                    if let Some(e) = l.strip_prefix("# expect:") {
+                        expect = e.trim().parse().unwrap();
+                    }
+                    !l.starts_with('#') && !l.trim().is_empty()
+                })
+                .expect("a request line");
+            let (method, url) = request_line.split_once(' ').unwrap();
+            let url = expand(url);
+            let path = url.trim_start_matches("http://localhost:9000").to_owned();
+            let mut headers = Vec::new();
+            for line in lines.by_ref() {
+                let Some((k, v)) = line.split_once(": ") else {
+                    break;
+                };
+                headers.push((k.to_owned(), expand(v)));
+            }
+            let body = lines.collect::<Vec<_>>().join("\n").trim().to_owned();
+            HttpRequest {
+                expect,
+                method: method.to_owned(),
+                path,
+                headers,
+                body,
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_request_collection_answers_as_it_says() {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/requests.http")).unwrap();
+    let requests = parse_collection(&text);
+    assert!(
+        requests.len() >= 10,
+        "requests.http holds the README's examples"
+    );
+    let app = common::router(common::memory_store());
+    for r in requests {
+        let headers: Vec<(&str, &str)> = r
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let body = (!r.body.is_empty()).then_some(r.body.as_str());
+        let answer = common::send(&app, &r.method, &r.path, &headers, body).await;
+        assert_eq!(
+            answer.status.as_u16(),
+            r.expect,
+            "{} {}: {}",
+            r.method,
+            r.path,
+            answer.text
+        );
+    }
+}

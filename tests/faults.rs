@@ -338,11 +338,24 @@ async fn failures_are_logged_without_the_users_email_or_the_key() {
         .filter_map(|l| serde_json::from_str(l).ok())
         .find(|l: &serde_json::Value| l["message"] == "request")
         .expect("one request line");
-    for key in ["timestamp", "level", "service", "cold_start", "function_request_id"] {
-        assert!(!line[key].is_null(), "Powertools key {key} at the top level: {line}");
+    for key in [
+        "timestamp",
+        "level",
+        "service",
+        "cold_start",
+        "function_request_id",
+    ] {
+        assert!(
+            !line[key].is_null(),
+            "Powertools key {key} at the top level: {line}"
+        );
     }
     assert_eq!(
-        (line["route"].as_str(), line["client_id"].as_str(), line["status"].as_u64()),
+        (
+            line["route"].as_str(),
+            line["client_id"].as_str(),
+            line["status"].as_u64()
+        ),
         (Some("/users/{ref}"), Some("bubble-app"), Some(500)),
         "{line}"
     );
