@@ -20,6 +20,8 @@ done
 # Schemathesis keeps caches in the working directory: keep them out of the project.
 work=$(mktemp -d)
 cd "$work"
+# --url: the spec's servers name localhost:9000 and the deployed stack, not this port.
 timeout 600 "$OLDPWD/.venv/bin/schemathesis" run "http://127.0.0.1:$port/openapi.json" \
+  --url "http://127.0.0.1:$port" \
   --checks all --exclude-checks positive_data_acceptance --max-examples "${SCHEMATHESIS_EXAMPLES:-25}" --seed 1 --no-color \
   -H "Authorization: dev-write-key"

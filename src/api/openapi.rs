@@ -79,7 +79,7 @@ fn schemas() -> Value {
             "itemsPerPage": {"type": "integer", "minimum": 1, "maximum": 100},
             "currentPage": {"type": "integer", "minimum": 1},
             "totalPages": {"type": ["integer", "null"], "minimum": 0},
-            "nextPageUrl": {"type": ["string", "null"]}
+            "nextPageUrl": {"type": ["string", "null"], "description": "The next page, null on the last. It carries the list's filter (updatedFrom, producerId, …), pageSize and a signed cursor: follow it as it is."}
         }
     });
     let list = |item: &str| {
@@ -88,7 +88,7 @@ fn schemas() -> Value {
             "required": ["data", "pagination"],
             "xml": {"name": "export"},
             "properties": {
-                "data": {"type": "array", "items": {"$ref": format!("#/components/schemas/{item}")}},
+                "data": {"type": "array", "xml": {"wrapped": true}, "items": {"$ref": format!("#/components/schemas/{item}"), "xml": {"name": "item"}}},
                 "pagination": {"$ref": "#/components/schemas/Pagination"}
             }
         })
@@ -298,8 +298,14 @@ pub fn document() -> Value {
         "info": {
             "title": "users-api",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "A user directory other systems sync their users into. Errors are {error: ALGOREP_nnn, message, status}."
+            "description": "A user directory other systems sync their users into. Errors are {error: ALGOREP_nnn, message, status}. The API grows and never breaks: ignore fields you do not know.",
+            "license": {"name": "MIT", "identifier": "MIT"}
         },
+        "servers": [
+            {"url": "http://localhost:9000", "description": "make run"},
+            {"url": "https://{apiId}.execute-api.{region}.amazonaws.com", "description": "The deployed stack's ApiUrl output",
+             "variables": {"apiId": {"default": "abc123"}, "region": {"default": "us-east-1"}}}
+        ],
         "paths": paths,
         "components": {
             "schemas": schemas(),
