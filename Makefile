@@ -30,9 +30,21 @@ $(TOOLS): requirements-dev.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# What serving needs, and no more: cargo-lambda without its zig wheel (zig only
+# cross-compiles, for make build), and moto only for STORE=dynamodb.
+RUN_TOOLS := $(VENV)/.run-$(STORE)
+$(RUN_TOOLS): requirements-dev.txt
+	@echo "installing what make run needs into $(VENV) (once)"
+	@test -x $(VENV)/bin/pip || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps \
+		"$$(grep -E '^cargo-lambda==' requirements-dev.txt)"
+	@if [ "$(STORE)" = dynamodb ]; then \
+		$(VENV)/bin/pip install --quiet --disable-pip-version-check "$$(grep -E '^moto' requirements-dev.txt)"; fi
+	touch $@
+
 tools: $(TOOLS)
 
-run: tools
+run: $(RUN_TOOLS)
 	PORT=$(PORT) STORE=$(STORE) scripts/run.sh
 
 lint: tools

@@ -19,21 +19,33 @@ export RUST_LOG=${RUST_LOG:-info}
 watch=(cargo lambda watch --disable-cors --invoke-address 127.0.0.1 --invoke-port "$PORT")
 
 case "$STORE" in
-  memory)
-    exec "${watch[@]}"
-    ;;
+  memory) keys_line="store memory" ;;
   dynamodb)
     export TABLE_NAME=${TABLE_NAME:-users-local} META_TABLE_NAME=${META_TABLE_NAME:-users-meta-local}
     export CREATE_TABLES=true AWS_REGION=${AWS_REGION:-us-east-1}
     export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-local} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-local}
     watch+=(--concurrency "${CONCURRENCY:-4}")
-    if [ -n "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
-      exec "${watch[@]}"
+    if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
+      watch=(scripts/with-moto.sh 8000 "${watch[@]}")
     fi
-    exec scripts/with-moto.sh 8000 "${watch[@]}"
+    keys_line="store dynamodb, ${CONCURRENCY:-4} instances"
     ;;
   *)
     echo "STORE must be memory or dynamodb" >&2
     exit 2
     ;;
 esac
+
+# Build first, in the open, so nothing listens before it can answer.
+echo "building users-api (a fresh clone takes a few minutes)..."
+cargo build --bin users-api
+trap 'kill 0' INT TERM
+"${watch[@]}" &
+server=$!
+for _ in $(seq 1 600); do
+  curl -sf "http://127.0.0.1:$PORT/health" > /dev/null 2>&1 && break
+  kill -0 "$server" 2> /dev/null || { wait "$server"; exit $?; }
+  sleep 0.5
+done
+echo "ready: http://127.0.0.1:$PORT ($keys_line, keys dev-write-key / dev-read-key)"
+wait "$server"

@@ -590,3 +590,22 @@ async fn the_key_migration_moves_legacy_guards_to_canonical_keys() {
         "a second run changes nothing"
     );
 }
+
+/// Instances that start together all create the tables if missing; none fails on the race.
+#[tokio::test]
+async fn instances_starting_together_create_the_tables_once_and_all_start() {
+    use users_api::store::dynamo::{local_client, DynamoStore};
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let starts = (0..4).map(|_| {
+        let store = DynamoStore::new(
+            local_client(&common::dynamo_endpoint()),
+            format!("users-{suffix}"),
+            format!("meta-{suffix}"),
+            4,
+        );
+        async move { store.create_tables().await }
+    });
+    for started in futures::future::join_all(starts).await {
+        assert_eq!(started, Ok(()));
+    }
+}

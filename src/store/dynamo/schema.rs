@@ -194,10 +194,17 @@ impl TableDef {
                     .map_err(|e| e.to_string())?,
             );
         }
-        req.send()
-            .await
-            .map_err(|e| format!("create table {name}: {e:?}"))?;
-        Ok(())
+        match req.send().await {
+            Ok(_) => Ok(()),
+            // Another instance starting beside this one created it first.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_resource_in_use_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(format!("create table {name}: {e:?}")),
+        }
     }
 }
 
