@@ -2,19 +2,17 @@
 //! current rules. Idempotent; prints what it did.
 //!
 //! `TABLE_NAME=… META_TABLE_NAME=… cargo run --release --example migrate_keys`
-//! (AWS credentials and region from the environment, as the AWS CLI reads them;
+//! (AWS credentials and region from environment variables, as the function reads them;
 //! `AWS_ENDPOINT_URL_DYNAMODB` for a local server).
 
-use users_api::store::dynamo::DynamoStore;
+use users_api::store::dynamo::{client_from_env, DynamoStore};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let users = std::env::var("TABLE_NAME")?;
     let meta = std::env::var("META_TABLE_NAME")?;
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), users, meta, 1);
+    let client = client_from_env(|name| std::env::var(name).ok())?;
+    let store = DynamoStore::new(client, users, meta, 1);
     let report = store.migrate_keys().await?;
     println!(
         "{} users read, {} id guards written, {} keys moved to their canonical form, {} relation index keys added",

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 pub use api::{app, AppState};
 use config::{Config, StoreConfig};
-use store::dynamo::{client_settings, DynamoStore};
+use store::dynamo::{client_from_env, DynamoStore};
 use store::memory::MemoryStore;
 use store::UserStore;
 
@@ -26,13 +26,7 @@ pub async fn build_store(config: &Config) -> Result<Arc<dyn UserStore>, String> 
             meta_table,
             create_tables,
         } => {
-            let (retry, timeouts) = client_settings();
-            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .retry_config(retry)
-                .timeout_config(timeouts)
-                .load()
-                .await;
-            let client = aws_sdk_dynamodb::Client::new(&sdk);
+            let client = client_from_env(|name| std::env::var(name).ok())?;
             let store = DynamoStore::new(client, users_table, meta_table, config.shards);
             if *create_tables {
                 store.create_tables().await?;

@@ -1,11 +1,13 @@
 //! Logs: one flat JSON object a line on stdout (CloudWatch), with AWS Lambda Powertools'
 //! key names (`timestamp`, `level`, `message`, `service`, `cold_start`,
-//! `function_request_id`, …), level from `RUST_LOG` (default `info`).
+//! `function_request_id`, …), levels from `RUST_LOG` (default `info`), read as
+//! [`Targets`]: `warn`, or `info,users_api=debug`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
 
 /// The `service` every request line carries.
 pub const SERVICE: &str = "users-api";
@@ -22,20 +24,47 @@ pub fn subscriber<W>(writer: W) -> impl tracing::Subscriber + Send + Sync
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .json()
         .flatten_event(true)
         .with_current_span(false)
         .with_span_list(false)
         .with_target(false)
-        .with_env_filter(filter)
+        .with_max_level(tracing::Level::TRACE)
         .with_writer(writer)
         .finish()
+        .with(levels(std::env::var("RUST_LOG").ok().as_deref()))
+}
+
+/// The levels `RUST_LOG` asks for; `info` when it is unset or unreadable.
+fn levels(rust_log: Option<&str>) -> Targets {
+    let info = || Targets::new().with_default(tracing::Level::INFO);
+    rust_log
+        .and_then(|spec| spec.parse::<Targets>().ok())
+        .unwrap_or_else(info)
 }
 
 /// Installs the JSON log subscriber on stdout; call once, first thing in `main`.
 pub fn init() {
     // A second call (tests) keeps the first subscriber.
     let _ = tracing::subscriber::set_global_default(subscriber(std::io::stdout));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracing::level_filters::LevelFilter;
+
+    #[test]
+    fn rust_log_sets_levels_and_a_bad_one_means_info() {
+        assert_eq!(levels(None).default_level(), Some(LevelFilter::INFO));
+        assert_eq!(
+            levels(Some("warn")).default_level(),
+            Some(LevelFilter::WARN)
+        );
+        let mixed = levels(Some("info,users_api=debug"));
+        assert!(mixed.would_enable("users_api::api", &tracing::Level::DEBUG));
+        assert!(!mixed.would_enable("aws_smithy_runtime", &tracing::Level::DEBUG));
+        assert_eq!(levels(Some("=&=")).default_level(), Some(LevelFilter::INFO));
+    }
 }

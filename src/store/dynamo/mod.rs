@@ -8,6 +8,7 @@
 //! - An update that does not touch e-mail or username is tried blind, as one conditional
 //!   `UpdateItem` that also fails when it would change nothing.
 
+mod client;
 mod errors;
 pub mod item;
 mod lists;
@@ -17,14 +18,13 @@ pub mod schema;
 mod transaction;
 mod write;
 
-use std::time::Duration;
-
 use async_trait::async_trait;
-use aws_sdk_dynamodb::config::retry::RetryConfig;
-use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::types::{KeysAndAttributes, ReturnConsumedCapacity};
 use aws_sdk_dynamodb::Client;
 
+pub use self::client::{
+    client_from_env, client_settings, local_client, local_client_unhurried, local_client_with,
+};
 use self::errors::store_error;
 use self::item::*;
 use self::metering::metered;
@@ -41,55 +41,6 @@ pub struct DynamoStore {
     users: String,
     meta: String,
     shards: u32,
-}
-
-/// Settings for the SDK client: bounded attempts and timeouts, so a slow or throttled table
-/// turns into a quick 503 rather than a Lambda timeout.
-pub fn client_settings() -> (RetryConfig, TimeoutConfig) {
-    let retry = RetryConfig::standard()
-        .with_max_attempts(3)
-        .with_initial_backoff(Duration::from_millis(50))
-        .with_max_backoff(Duration::from_secs(1));
-    let timeouts = TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(1))
-        .operation_attempt_timeout(Duration::from_secs(2))
-        .operation_timeout(Duration::from_secs(6))
-        .build();
-    (retry, timeouts)
-}
-
-/// A client for a local DynamoDB-compatible server (moto) at `endpoint`: fixed region and
-/// dummy credentials, the same retry and timeout settings as in production.
-pub fn local_client(endpoint: &str) -> Client {
-    let (retry, timeouts) = client_settings();
-    local_client_with(endpoint, retry, timeouts)
-}
-
-/// [`local_client`] with minutes of patience per request, for benchmarks: moto answers a
-/// query over thousands of items, or a transaction on a large table, in seconds (it scans or
-/// copies the tables), where DynamoDB takes milliseconds.
-pub fn local_client_unhurried(endpoint: &str) -> Client {
-    let (retry, _) = client_settings();
-    let timeouts = TimeoutConfig::builder()
-        .operation_attempt_timeout(Duration::from_secs(120))
-        .operation_timeout(Duration::from_secs(300))
-        .build();
-    local_client_with(endpoint, retry, timeouts)
-}
-
-/// [`local_client`] with other retry and timeout settings (fault tests).
-pub fn local_client_with(endpoint: &str, retry: RetryConfig, timeouts: TimeoutConfig) -> Client {
-    let conf = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "local", "local", None, None, "local",
-        ))
-        .retry_config(retry)
-        .timeout_config(timeouts)
-        .build();
-    Client::from_conf(conf)
 }
 
 /// What the merge is asked for: a page after a position is held to the read bounds; a page

@@ -1,7 +1,7 @@
 //! Lifecycle races, on both stores: whatever the interleaving, never two active owners of an
 //! e-mail, never a half-deleted user, never a history record without its deletion.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

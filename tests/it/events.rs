@@ -1,7 +1,7 @@
 //! Replays every file of `events/` in name order against a fresh embedded store, through
 //! the same conversion the Lambda runtime applies, and checks the status its name ends with.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use http_body_util::BodyExt;

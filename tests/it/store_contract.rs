@@ -1,8 +1,6 @@
 //! The store contract: one suite, run unchanged against the embedded store and the
 //! DynamoDB store on the local server, so the two cannot drift.
 
-mod common;
-
 use std::collections::HashSet;
 use std::sync::Arc;
 

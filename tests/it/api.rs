@@ -1,6 +1,6 @@
 //! Black-box tests through the router, on the embedded store.
 
-mod common;
+use crate::common;
 
 use common::{send, Client, READ_KEY, WRITE_KEY};
 use serde_json::{json, Value};

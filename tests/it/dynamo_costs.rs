@@ -1,7 +1,7 @@
 //! What each operation costs in DynamoDB requests, read from `Server-Timing` as a client
 //! sees it, against the local server.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -3,7 +3,7 @@
 //! failure is followed by a second, partial write. Rules run in sequence: a request the test
 //! did not expect finds no rule and fails the test.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -284,33 +284,10 @@ async fn an_unexpected_storage_error_is_an_opaque_500() {
     assert!(!answer.text.contains("users-prod") && !answer.text.contains("ResourceNotFound"));
 }
 
-/// Log output captured in memory.
-#[derive(Clone, Default)]
-struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 #[tokio::test]
 async fn failures_are_logged_without_the_users_email_or_the_key() {
-    let logs = Captured::default();
-    let _guard = tracing::subscriber::set_default(users_api::telemetry::subscriber(logs.clone()));
+    let logs = common::logs();
+    let client_id = format!("bubble-app-{}", uuid::Uuid::new_v4().simple());
     let existing = item(&user(json!({"email": "secret.person@x.io"})));
     let blind = no_such_user();
     let odd = mock!(Dynamo::transact_write_items).then_error(move || {
@@ -323,12 +300,12 @@ async fn failures_are_logged_without_the_users_email_or_the_key() {
         .call_with(
             "POST",
             "/users/b1",
-            &[("x-client-id", "bubble-app")],
+            &[("x-client-id", &client_id)],
             Some(json!({"email": "secret.person@x.io"})),
         )
         .await;
     assert_eq!(answer.status, 500, "{}", answer.text);
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let text = logs.text();
     assert!(
         text.contains("ValidationError"),
         "the failure is logged: {text}"
@@ -336,7 +313,7 @@ async fn failures_are_logged_without_the_users_email_or_the_key() {
     let line: serde_json::Value = text
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
-        .find(|l: &serde_json::Value| l["message"] == "request")
+        .find(|l: &serde_json::Value| l["message"] == "request" && l["client_id"] == client_id)
         .expect("one request line");
     for key in [
         "timestamp",
@@ -356,7 +333,7 @@ async fn failures_are_logged_without_the_users_email_or_the_key() {
             line["client_id"].as_str(),
             line["status"].as_u64()
         ),
-        (Some("/users/{ref}"), Some("bubble-app"), Some(500)),
+        (Some("/users/{ref}"), Some(client_id.as_str()), Some(500)),
         "{line}"
     );
     assert!(

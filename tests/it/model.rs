@@ -3,7 +3,7 @@
 //! store and the DynamoDB store (local server). Both must give the same observable result
 //! for every step, and keep every invariant.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -1,6 +1,6 @@
 //! `/openapi.json` describes exactly the routes the router serves.
 
-mod common;
+use crate::common;
 
 use common::{send, WRITE_KEY};
 use serde_json::Value;
@@ -84,6 +84,7 @@ async fn every_reference_resolves_and_every_operation_documents_its_errors() {
                 responses.contains_key("500") && responses.contains_key("406"),
                 "{method} {path}"
             );
+            assert_gateway_bodies_documented(&doc, responses, &format!("{method} {path}"));
             if op["security"].as_array().unwrap().is_empty() {
                 continue;
             }
@@ -108,6 +109,33 @@ async fn every_reference_resolves_and_every_operation_documents_its_errors() {
             user.get(field.name).is_some(),
             "User schema has {}",
             field.name
+        );
+    }
+}
+
+/// API Gateway answers some statuses itself with `{"message": "…"}`: a generated client must
+/// be told, or it fails to parse them. Each such status's JSON schema names `GatewayError`.
+fn assert_gateway_bodies_documented(
+    doc: &serde_json::Value,
+    responses: &serde_json::Map<String, serde_json::Value>,
+    operation: &str,
+) {
+    assert_eq!(
+        doc["components"]["schemas"]["GatewayError"]["required"],
+        serde_json::json!(["message"])
+    );
+    for status in ["429", "500", "502", "503", "504"] {
+        let Some(response) = responses.get(status) else {
+            assert!(
+                status == "429" || status == "503",
+                "{operation} documents {status}"
+            );
+            continue;
+        };
+        let schema = response["content"]["application/json"]["schema"].to_string();
+        assert!(
+            schema.contains("#/components/schemas/GatewayError"),
+            "{operation} {status} allows API Gateway's body: {schema}"
         );
     }
 }

@@ -1,7 +1,7 @@
 //! The write side through the API, on both stores: update by either id, soft delete with
 //! history, restore, batch create.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -1,6 +1,6 @@
 //! Rate limits and hostile input: every request gets a coded answer, never a 5xx or a panic.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! The read side through the API, on both stores: pages, cursors, the change feed.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::sync::Arc;

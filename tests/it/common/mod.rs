@@ -2,22 +2,24 @@
 #![allow(dead_code)]
 
 pub mod invariants;
+mod logs;
+
+pub use logs::logs;
 
 /// Runs each named `async fn(Arc<dyn UserStore>)` as a test on a fresh embedded store and on
 /// a fresh DynamoDB store of the local server: one suite, two stores.
-#[macro_export]
 macro_rules! on_both_stores {
     ($($name:ident),* $(,)?) => {
         mod memory {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
-                super::$name(super::common::memory_store()).await
+                super::$name(crate::common::memory_store()).await
             })*
         }
         mod dynamodb {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
-                super::$name(super::common::dynamo_store().await).await
+                super::$name(crate::common::dynamo_store().await).await
             })*
         }
     };
