@@ -1,12 +1,24 @@
 #!/usr/bin/env bash
-# make bench: the list benchmark on both stores, the sync benchmark, then the load check.
-# Prints the figures the README's "Performance" section quotes.
+# make bench: cold start and footprint against a hello-world binary, the list benchmark on
+# both stores, the sync benchmark, then the load check. Prints the figures the README's
+# "Performance" section quotes. COLD_START_ONLY=1 stops after the cold-start section.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v wrk > /dev/null; then
   (apt-get install -y wrk || (apt-get update && apt-get install -y wrk)) > /dev/null
 fi
 cargo build --release --examples --bin users-api
+echo "== cold start and footprint (fake Runtime API; hello-world and users-api from this build)"
+scripts/with-moto.sh 0 target/release/examples/cold_start \
+  target/release/examples/hello_lambda target/release/users-api
+echo "== binaries (stripped, x86_64 here; make build gives the arm64 bootstrap)"
+stat -c '%s bytes  %n' target/release/examples/hello_lambda target/release/users-api
+if [ "${BENCH_ARM64:-1}" = 1 ]; then
+  rustup target add aarch64-unknown-linux-gnu > /dev/null
+  cargo lambda build --release --arm64 --bin users-api > /dev/null
+  stat -c '%s bytes  %n (arm64)' target/lambda/users-api/bootstrap
+fi
+[ "${COLD_START_ONLY:-0}" = 1 ] && exit 0
 echo "== list benchmark (page size 100, one user in four soft-deleted)"
 target/release/examples/list_bench memory "${BENCH_MEMORY_USERS:-100000}" 100
 scripts/with-moto.sh 0 target/release/examples/list_bench dynamodb "${BENCH_DYNAMO_USERS:-10000}" 100
