@@ -20,10 +20,11 @@ help:
 	@echo "make bench                              list, sync and load benchmarks"
 	@echo "make build                              arm64 release zip for Lambda"
 	@echo "make deploy                             sam build && sam deploy (settings in samconfig.toml)"
-	@echo "make invoke EVENT=events/…json          send one event to a running 'make run'"
+	@echo "make invoke [EVENT=events/…json] [PORT=9000]  send one event to the instance 'make run' serves"
 	@echo "make events                             write events/ again from scripts/make_events.py"
 	@echo "make tools                              install the Python tools into .venv"
 	@echo "make clean                              remove target/, .venv/ and the moto log"
+	@echo "make help                               this list"
 
 $(TOOLS): requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -56,7 +57,8 @@ lint: tools
 test: lint
 	mkdir -p target
 	scripts/with-moto.sh 0 cargo test --all-targets 2>&1 | tee target/test.log
-	scripts/schemathesis.sh
+	scripts/clients.sh
+	scripts/dev_loop_check.sh
 	@awk '/^test result:/ {p += $$4; f += $$6} END {printf "tests: %d passed, %d failed\n", p, f}' target/test.log
 
 bench: tools
@@ -71,8 +73,8 @@ deploy: tools
 	sam build
 	if [ -f samconfig.toml ] && grep -q parameter_overrides samconfig.toml; then sam deploy; else sam deploy --guided; fi
 
-invoke: tools
-	cargo lambda invoke users-api --invoke-address 127.0.0.1 --invoke-port $(PORT) --data-file $(EVENT)
+invoke: $(RUN_TOOLS)
+	PORT=$(PORT) EVENT=$(EVENT) scripts/invoke.sh
 
 events:
 	python3 scripts/make_events.py

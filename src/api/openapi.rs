@@ -11,8 +11,8 @@ use super::routes::{routes, BodyKind, Route};
 use crate::domain::{Kind, FIELDS};
 
 const EXTERNAL_ID: &str = "^[A-Za-z0-9._:-]{1,128}$";
-/// Statuses every route can answer.
-const ALWAYS: [u16; 2] = [406, 500];
+/// Statuses every route can answer (502 and 504 only ever come from API Gateway).
+const ALWAYS: [u16; 4] = [406, 500, 502, 504];
 /// Statuses every protected route can answer.
 const PROTECTED: [u16; 4] = [401, 403, 429, 503];
 
@@ -150,6 +150,12 @@ fn schemas() -> Value {
                 "details": {"$ref": "#/components/schemas/Details"}
             }
         },
+        "GatewayError": {
+            "type": "object",
+            "required": ["message"],
+            "description": "API Gateway's own body, sent when it throttles (429) or the function cannot answer (500, 502, 503, 504), e.g. {\"message\": \"Too Many Requests\"}. Always JSON.",
+            "properties": {"message": {"type": "string"}}
+        },
         "Health": {"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}},
         "Any": {}
     })
@@ -200,6 +206,24 @@ fn content(schema: &str) -> Value {
     json!({"application/json": {"schema": reference}, "application/xml": {"schema": reference}})
 }
 
+/// An error's body: ours, or for the statuses API Gateway also sends, possibly its own.
+fn error_content(status: u16) -> Value {
+    match status {
+        502 | 504 => {
+            json!({"application/json": {"schema": {"$ref": "#/components/schemas/GatewayError"}}})
+        }
+        429 | 500 | 503 => {
+            let mut media = content("Error");
+            media["application/json"]["schema"] = json!({"anyOf": [
+                {"$ref": "#/components/schemas/Error"},
+                {"$ref": "#/components/schemas/GatewayError"}
+            ]});
+            media
+        }
+        _ => content("Error"),
+    }
+}
+
 fn error_meaning(status: u16) -> &'static str {
     match status {
         400 => "Bad request (ALGOREP_005), naming the field or parameter",
@@ -211,8 +235,10 @@ fn error_meaning(status: u16) -> &'static str {
         412 => "If-Match no longer matches (ALGOREP_035)",
         413 => "Body over 256 KiB or batch over 100 (ALGOREP_034)",
         415 => "Body is not JSON (ALGOREP_038)",
-        429 => "Too many requests (ALGOREP_033)",
+        429 => "Too many requests (ALGOREP_033), or API Gateway's stage throttle (GatewayError)",
         503 => "Storage throttled or unavailable (ALGOREP_036)",
+        502 => "API Gateway: the function failed or its answer was malformed",
+        504 => "API Gateway: the function did not answer in time",
         _ => "Unknown error (ALGOREP_001) or database failure (ALGOREP_003)",
     }
 }
@@ -257,7 +283,7 @@ fn operation(route: &Route) -> Value {
     errors.dedup();
     for status in errors {
         responses.insert(status.to_string(), json!({
-            "description": error_meaning(status), "headers": headers(route, status), "content": content("Error"),
+            "description": error_meaning(status), "headers": headers(route, status), "content": error_content(status),
         }));
     }
     let mut op = json!({
