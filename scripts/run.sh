@@ -14,6 +14,8 @@ export STORE=${STORE:-memory}
 export API_KEYS=${API_KEYS:-dev-write:write:2cc827ddd1d176c150091ef0c8e181de15afbaf3c855263ca0d9069f7c2c3309,dev-read:read:bb22af3bbb7413af1d7c8f58b0a8c03350ab86a93e30cb92eb5021f477294ace}
 export CURSOR_SECRET=${CURSOR_SECRET:-local-development-cursor-secret}
 export RUST_LOG=${RUST_LOG:-info}
+# The per-request CloudWatch metric lines (EMF) would double the console; on in Lambda.
+export POWERTOOLS_METRICS_DISABLED=${POWERTOOLS_METRICS_DISABLED:-true}
 # --disable-cors: the emulator would otherwise add its own permissive CORS headers; the
 # service sends exactly the ones it would on AWS (none unless CORS_ALLOW_ORIGINS is set).
 watch=(cargo lambda watch --disable-cors --invoke-address 127.0.0.1 --invoke-port "$PORT")

@@ -279,14 +279,16 @@ async fn edge(State(app): State<AppState>, mut req: Request, next: Next) -> Resp
     if let Ok(v) = HeaderValue::from_str(&server_timing(&meter)) {
         headers.insert("server-timing", v);
     }
+    let cold_start = crate::telemetry::cold_start();
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     tracing::info!(
         service = crate::telemetry::SERVICE,
-        cold_start = crate::telemetry::cold_start(),
+        cold_start,
         function_request_id = request_id,
         method = %method,
         route = route.as_deref().unwrap_or("-"),
         status = response.status().as_u16(),
-        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        latency_ms,
         db_requests = meter.requests(),
         db_rounds = meter.rounds(),
         db_items_read = meter.items_read(),
@@ -297,6 +299,15 @@ async fn edge(State(app): State<AppState>, mut req: Request, next: Next) -> Resp
         client_id = client.as_deref().unwrap_or("-"),
         "request"
     );
+    crate::metrics::emit(&crate::metrics::Figures {
+        route: route.as_deref().unwrap_or("-"),
+        status: response.status().as_u16(),
+        latency_ms,
+        db_requests: meter.requests(),
+        rcu: meter.capacity().read,
+        wcu: meter.capacity().write,
+        cold_start,
+    });
     response
 }
 
