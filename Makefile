@@ -16,7 +16,7 @@ export SAM_CLI_TELEMETRY := 0
 help:
 	@echo "make run [STORE=dynamodb] [PORT=9000]   serve the API locally (DynamoDB: 4 instances, CONCURRENCY=4)"
 	@echo "make test                               every check (fmt, clippy, template, tests, fuzzing)"
-	@echo "make lint                               fmt, clippy, cfn-lint and sam validate only"
+	@echo "make lint                               fmt, clippy, cfn-lint, sam validate and checkov only"
 	@echo "make bench                              list, sync and load benchmarks"
 	@echo "make build                              arm64 release zip for Lambda"
 	@echo "make deploy                             sam build && sam deploy (settings in samconfig.toml)"
@@ -45,14 +45,22 @@ $(RUN_TOOLS): requirements-dev.txt
 
 tools: $(TOOLS)
 
+# checkov lives in a venv of its own: its pins conflict with aws-sam-cli's.
+CHECKOV := .venv-checkov/.installed
+$(CHECKOV): requirements-checkov.txt
+	python3 -m venv .venv-checkov
+	.venv-checkov/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $@
+
 run: $(RUN_TOOLS)
 	PORT=$(PORT) STORE=$(STORE) scripts/run.sh
 
-lint: tools
+lint: tools $(CHECKOV)
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
 	cfn-lint template.yaml
 	AWS_DEFAULT_REGION=us-east-1 sam validate --lint
+	.venv-checkov/bin/checkov -f template.yaml --framework cloudformation --quiet --compact --skip-download
 
 test: lint
 	mkdir -p target
@@ -80,4 +88,4 @@ events:
 	python3 scripts/make_events.py
 
 clean:
-	rm -rf target $(VENV) .moto.log
+	rm -rf target $(VENV) .venv-checkov .moto.log

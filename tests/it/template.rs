@@ -111,7 +111,12 @@ fn the_template_declares_the_tables_the_code_uses() {
             props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
             true
         );
-        assert_eq!(props["SSESpecification"]["SSEEnabled"], true);
+        let sse = text(&props["SSESpecification"]);
+        assert_eq!(
+            sse.matches("SSEEnabled: true").count(),
+            2,
+            "encrypted with or without a key"
+        );
     }
 }
 
@@ -124,4 +129,115 @@ fn the_function_is_an_arm64_cargo_lambda_build_with_secret_key_hashes() {
     assert_eq!(f["Properties"]["Architectures"][0], "arm64");
     assert_eq!(t["Parameters"]["ApiKeyHashes"]["NoEcho"], true);
     assert!(t["Outputs"]["ApiUrl"].is_mapping());
+}
+
+/// The text of `value` as YAML, tags (`!Ref`, `!If`, …) included.
+fn text(value: &Value) -> String {
+    serde_yaml::to_string(value).unwrap()
+}
+
+#[test]
+fn calls_are_logged_and_no_log_is_kept_forever() {
+    let t = template();
+    let api = &t["Resources"]["UsersHttpApi"]["Properties"]["AccessLogSettings"];
+    let format = api["Format"].as_str().expect("a JSON access log format");
+    let fields: serde_json::Value = serde_json::from_str(format).expect("the format is JSON");
+    for variable in [
+        "$context.requestId",
+        "$context.identity.sourceIp",
+        "$context.routeKey",
+        "$context.status",
+        "$context.responseLatency",
+        "$context.integrationErrorMessage",
+    ] {
+        assert!(
+            format.contains(variable),
+            "the access log records {variable}"
+        );
+    }
+    assert!(fields.is_object());
+    assert!(text(&api["DestinationArn"]).contains("AccessLogs"));
+    for group in ["AccessLogs", "FunctionLogs"] {
+        let g = &t["Resources"][group];
+        assert_eq!(g["Type"], "AWS::Logs::LogGroup");
+        assert!(text(&g["Properties"]["RetentionInDays"]).contains("LogRetentionDays"));
+    }
+    assert!(
+        text(&t["Resources"]["FunctionLogs"]["Properties"]["LogGroupName"])
+            .contains("/aws/lambda/${UsersFunction}")
+    );
+}
+
+#[test]
+fn operators_get_alarms_a_dashboard_a_ceiling_and_an_optional_key() {
+    let t = template();
+    let resources = &t["Resources"];
+    for alarm in [
+        "Api5xxRateAlarm",
+        "P99LatencyAlarm",
+        "FunctionErrorsAlarm",
+        "FunctionThrottlesAlarm",
+        "DynamoThrottlesAlarm",
+        "DynamoSystemErrorsAlarm",
+        "CapacityCostAlarm",
+    ] {
+        let a = &resources[alarm];
+        assert_eq!(a["Type"], "AWS::CloudWatch::Alarm", "{alarm}");
+        assert!(
+            text(&a["Properties"]["AlarmActions"]).contains("AlarmTopic"),
+            "{alarm} notifies the topic"
+        );
+        assert!(
+            text(&a["Properties"]["AlarmDescription"]).contains("Operating it"),
+            "{alarm} points at the runbook"
+        );
+    }
+    assert_eq!(resources["AlarmTopic"]["Condition"], "HasAlarmEmail");
+    let dashboard = text(&resources["Dashboard"]["Properties"]["DashboardBody"]);
+    for metric in [
+        "Latency",
+        "Status409",
+        "Status412",
+        "Status429",
+        "Status5xx",
+        "StorageRequests",
+        "ConsumedRCU",
+        "ColdStart",
+        "Throttles",
+    ] {
+        assert!(dashboard.contains(metric), "the dashboard shows {metric}");
+    }
+    let function = &resources["UsersFunction"]["Properties"];
+    assert!(text(&function["ReservedConcurrentExecutions"]).contains("ReservedConcurrency"));
+    assert!(t["Parameters"]["ReservedConcurrency"]["Default"]
+        .as_u64()
+        .is_some());
+    for table in ["UsersTable", "MetaTable"] {
+        let sse = text(&resources[table]["Properties"]["SSESpecification"]);
+        assert!(
+            sse.contains("HasKmsKey") && sse.contains("KmsKeyArn"),
+            "{table} can use the key"
+        );
+    }
+}
+
+#[test]
+fn every_checkov_skip_gives_its_reason() {
+    let t = template();
+    let mut skips = 0;
+    for (name, resource) in t["Resources"].as_mapping().unwrap() {
+        let Some(list) = resource["Metadata"]["checkov"]["skip"].as_sequence() else {
+            continue;
+        };
+        for skip in list {
+            skips += 1;
+            let reason = skip["comment"].as_str().unwrap_or_default();
+            assert!(
+                reason.len() > 40,
+                "{name:?} skips {:?} with a reason",
+                skip["id"]
+            );
+        }
+    }
+    assert!(skips > 0);
 }
