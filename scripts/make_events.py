@@ -2,7 +2,7 @@
 """Writes events/: API Gateway HTTP API (payload v2) events, one per route and outcome.
 
 Files are named NN-<what>-<status>.json and are meant to be replayed in name order against a
-fresh embedded store (tests/events.rs does, and checks each status). Re-run after editing:
+fresh embedded store (tests/it/events.rs does, and checks each status). Re-run after editing:
     python3 scripts/make_events.py
 """
 import json

@@ -410,7 +410,7 @@ async fn finding_a_user_costs_two_requests_and_a_relation_page_two_rounds() {
     }
     assert_eq!(seen, 29);
     // An update that does not touch the relation leaves the KEYS_ONLY index alone: the index
-    // is keyed by the relation and the creation order only (tests/template.rs checks both
+    // is keyed by the relation and the creation order only (tests/it/template.rs checks both
     // definitions project KEYS_ONLY).
     let schema = users_api::store::dynamo::schema::users_table();
     assert!(schema
