@@ -8,6 +8,7 @@ pub mod limits;
 pub mod lists;
 pub mod openapi;
 pub mod paging;
+mod record;
 pub mod render;
 pub mod routes;
 
@@ -268,7 +269,6 @@ async fn edge(State(app): State<AppState>, mut req: Request, next: Next) -> Resp
         rendered.render_into(&mut response, format);
     }
 
-    let db_ms = meter.duration().as_secs_f64() * 1000.0;
     let headers = response.headers_mut();
     if let Some(a) = allowance {
         rate_limit_headers(headers, a);
@@ -279,35 +279,17 @@ async fn edge(State(app): State<AppState>, mut req: Request, next: Next) -> Resp
     if let Ok(v) = HeaderValue::from_str(&server_timing(&meter)) {
         headers.insert("server-timing", v);
     }
-    let cold_start = crate::telemetry::cold_start();
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-    tracing::info!(
-        service = crate::telemetry::SERVICE,
-        cold_start,
-        function_request_id = request_id,
-        method = %method,
-        route = route.as_deref().unwrap_or("-"),
-        status = response.status().as_u16(),
-        latency_ms,
-        db_requests = meter.requests(),
-        db_rounds = meter.rounds(),
-        db_items_read = meter.items_read(),
-        db_rcu = meter.capacity().read,
-        db_wcu = meter.capacity().write,
-        db_ms,
-        key = key_name.as_deref().unwrap_or("-"),
-        client_id = client.as_deref().unwrap_or("-"),
-        "request"
-    );
-    crate::metrics::emit(&crate::metrics::Figures {
-        route: route.as_deref().unwrap_or("-"),
+    record::Record {
+        request_id: &request_id,
+        method: &method,
+        route: route.as_deref(),
         status: response.status().as_u16(),
-        latency_ms,
-        db_requests: meter.requests(),
-        rcu: meter.capacity().read,
-        wcu: meter.capacity().write,
-        cold_start,
-    });
+        started,
+        meter: &meter,
+        key: key_name.as_deref(),
+        client: client.as_deref(),
+    }
+    .write();
     response
 }
 

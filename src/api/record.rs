@@ -1,0 +1,61 @@
+//! What every request leaves behind: one log line and one metrics line.
+
+use std::time::Instant;
+
+use http::Method;
+
+use crate::metrics::{self, Figures};
+use crate::store::meter::Meter;
+use crate::telemetry;
+
+/// One answered request.
+pub(super) struct Record<'a> {
+    pub request_id: &'a str,
+    pub method: &'a Method,
+    /// The matched route template.
+    pub route: Option<&'a str>,
+    pub status: u16,
+    pub started: Instant,
+    pub meter: &'a Meter,
+    /// The name (never the value) of the key that called.
+    pub key: Option<&'a str>,
+    pub client: Option<&'a str>,
+}
+
+impl Record<'_> {
+    /// Writes the request's log line (Powertools' keys, no body, e-mail or key) and its
+    /// metrics (EMF).
+    pub fn write(&self) {
+        let cold_start = telemetry::cold_start();
+        let latency_ms = self.started.elapsed().as_secs_f64() * 1000.0;
+        let route = self.route.unwrap_or("-");
+        let capacity = self.meter.capacity();
+        tracing::info!(
+            service = telemetry::SERVICE,
+            cold_start,
+            function_request_id = self.request_id,
+            method = %self.method,
+            route,
+            status = self.status,
+            latency_ms,
+            db_requests = self.meter.requests(),
+            db_rounds = self.meter.rounds(),
+            db_items_read = self.meter.items_read(),
+            db_rcu = capacity.read,
+            db_wcu = capacity.write,
+            db_ms = self.meter.duration().as_secs_f64() * 1000.0,
+            key = self.key.unwrap_or("-"),
+            client_id = self.client.unwrap_or("-"),
+            "request"
+        );
+        metrics::emit(&Figures {
+            route,
+            status: self.status,
+            latency_ms,
+            db_requests: self.meter.requests(),
+            rcu: capacity.read,
+            wcu: capacity.write,
+            cold_start,
+        });
+    }
+}
