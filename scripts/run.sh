@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Serves the API on http://localhost:$PORT through `cargo lambda watch`, with the dev keys.
 #   STORE=memory (default): the embedded store.
-#   STORE=dynamodb: a local moto_server on 127.0.0.1:8000 (unless AWS_ENDPOINT_URL_DYNAMODB
-#   points elsewhere), tables created if missing, served by CONCURRENCY function instances
+#   STORE=dynamodb: AWS's DynamoDB Local on 127.0.0.1:8000 (unless AWS_ENDPOINT_URL_DYNAMODB
+#   points elsewhere), its tables kept on disk in .dynamodb-data/ across restarts (make clean
+#   removes them), tables created if missing, served by CONCURRENCY function instances
 #   (default 4) as Lambda would: concurrent requests really race. The embedded store lives
 #   in one process, so it stays one instance.
 # Ctrl-C stops everything it started.
@@ -28,9 +29,13 @@ case "$STORE" in
     export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-local} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-local}
     watch+=(--concurrency "${CONCURRENCY:-4}")
     if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
-      watch=(scripts/with-moto.sh 8000 "${watch[@]}")
+      export DYNAMODB_DATA=${DYNAMODB_DATA:-.dynamodb-data}
+      watch=(scripts/with-dynamodb.sh "${DYNAMODB_PORT:-8000}" "${watch[@]}")
+      engine="DynamoDB Local on 127.0.0.1:${DYNAMODB_PORT:-8000}"
+    else
+      engine="DynamoDB at $AWS_ENDPOINT_URL_DYNAMODB"
     fi
-    keys_line="store dynamodb, ${CONCURRENCY:-4} instances"
+    keys_line="store dynamodb, $engine, ${CONCURRENCY:-4} instances"
     ;;
   *)
     echo "STORE must be memory or dynamodb" >&2

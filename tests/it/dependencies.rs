@@ -3,7 +3,12 @@
 
 use std::process::Command;
 
-/// The crates in the normal (non-dev, non-build) dependency tree, for every target.
+/// The targets the function ships for: Lambda's x86_64 and arm64 Linux. Asking about every
+/// target (`--target all`) needs crates that no build here downloads (Android's, Windows'),
+/// so `--offline` would fail on a fresh machine's cargo cache.
+const SHIPPED_TARGETS: [&str; 2] = ["x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu"];
+
+/// The crates in the normal (non-dev, non-build) dependency tree, for the shipped targets.
 fn normal_tree() -> String {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
@@ -13,7 +18,9 @@ fn normal_tree() -> String {
             "-e",
             "normal",
             "--target",
-            "all",
+            SHIPPED_TARGETS[0],
+            "--target",
+            SHIPPED_TARGETS[1],
             "--prefix",
             "none",
         ])

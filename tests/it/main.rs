@@ -1,6 +1,6 @@
 //! Every integration test in one binary, so the SDK and the crate are linked once.
 //!
-//! DynamoDB suites need a local server: `make test` starts one (`scripts/with-moto.sh`).
+//! DynamoDB suites need a local server: `make test` starts DynamoDB Local (`scripts/with-dynamodb.sh`).
 
 #[macro_use]
 mod common;

@@ -117,16 +117,15 @@ impl EnvSettings {
     }
 }
 
-/// A client for a local DynamoDB-compatible server (moto) at `endpoint`: fixed region and
+/// A client for a local DynamoDB engine (DynamoDB Local) at `endpoint`: fixed region and
 /// dummy credentials, the same retry and timeout settings as in production.
 pub fn local_client(endpoint: &str) -> Client {
     let (retry, timeouts) = client_settings();
     local_client_with(endpoint, retry, timeouts)
 }
 
-/// [`local_client`] with minutes of patience per request, for benchmarks: moto answers a
-/// query over thousands of items, or a transaction on a large table, in seconds (it scans or
-/// copies the tables), where DynamoDB takes milliseconds.
+/// [`local_client`] with minutes of patience per request, for benchmarks: a local engine on
+/// a loaded 2-core machine can take seconds for what DynamoDB answers in milliseconds.
 pub fn local_client_unhurried(endpoint: &str) -> Client {
     let (retry, _) = client_settings();
     let timeouts = TimeoutConfig::builder()

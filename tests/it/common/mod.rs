@@ -71,7 +71,7 @@ pub fn memory_store() -> Arc<dyn UserStore> {
 /// The endpoint of the local DynamoDB server `make test` starts.
 pub fn dynamo_endpoint() -> String {
     std::env::var("DYNAMODB_ENDPOINT").expect(
-        "DYNAMODB_ENDPOINT is not set: run the tests with `make test`, which starts a local moto_server",
+        "DYNAMODB_ENDPOINT is not set: run the tests with `make test`, which starts DynamoDB Local",
     )
 }
 
