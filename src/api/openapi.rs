@@ -79,7 +79,8 @@ fn schemas() -> Value {
             "itemsPerPage": {"type": "integer", "minimum": 1, "maximum": 100},
             "currentPage": {"type": "integer", "minimum": 1},
             "totalPages": {"type": ["integer", "null"], "minimum": 0},
-            "nextPageUrl": {"type": ["string", "null"], "description": "The next page, null on the last. It carries the list's filter (updatedFrom, producerId, …), pageSize and a signed cursor: follow it as it is."}
+            "nextPageUrl": {"type": ["string", "null"], "description": "The next page, null on the last. It carries the list's filter (updatedFrom, producerId, …), pageSize and a signed cursor: follow it as it is."},
+            "unreadableItems": {"type": "array", "items": {"type": "string"}, "xml": {"wrapped": true, "name": "unreadableItems"}, "description": "Present only when a stored item in this page could not be read back: its bubbleId. The page still answers and the walk goes on; the operator's log names the cause."}
         }
     });
     let list = |item: &str| {

@@ -175,6 +175,8 @@ pub struct PageOut<T> {
     pub size: usize,
     /// Where the next page is.
     pub next_url: Option<String>,
+    /// The bubbleIds of stored items in the page that could not be read back.
+    pub unreadable: Vec<String>,
 }
 
 /// `page`: a whole number from 1 (default 1); one too large for any number type is past
@@ -259,14 +261,16 @@ where
         page,
         size,
         next_url,
+        unreadable: slice.unreadable,
     })
 }
 
 impl<T> PageOut<T> {
-    /// The contract's envelope; `total` is `None` where the list has no exact count.
+    /// The contract's envelope; `total` is `None` where the list has no exact count. A page
+    /// that met stored items it could not read names them in `pagination.unreadableItems`.
     pub fn envelope(&self, render: impl Fn(&T) -> Value, total: Option<u64>) -> Value {
         let pages = total.map(|t| t.div_ceil(self.size as u64));
-        json!({
+        let mut envelope = json!({
             "data": self.items.iter().map(render).collect::<Vec<_>>(),
             "pagination": {
                 "totalItems": total,
@@ -275,7 +279,11 @@ impl<T> PageOut<T> {
                 "totalPages": pages,
                 "nextPageUrl": self.next_url,
             }
-        })
+        });
+        if !self.unreadable.is_empty() {
+            envelope["pagination"]["unreadableItems"] = json!(self.unreadable);
+        }
+        envelope
     }
 }
 
@@ -350,10 +358,7 @@ mod tests {
         };
         let params = Params::parse(Some(&format!("cursor={sealed}"))).unwrap();
         let out = paginate(&key, &spec, &params, |_, _, _| async {
-            Ok::<_, StoreError>(Slice::<u8> {
-                items: vec![],
-                next: None,
-            })
+            Ok::<_, StoreError>(Slice::<u8>::new(vec![], None))
         })
         .await;
         assert!(matches!(out, Err(ApiError::BadRequest(_))));

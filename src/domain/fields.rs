@@ -3,7 +3,6 @@
 //! Parsing, merging, JSON rendering, DynamoDB mapping and the OpenAPI schema all walk
 //! [`FIELDS`], so a field is added in exactly one place.
 
-use chrono::DateTime;
 use uuid::Uuid;
 
 use super::ids::BubbleId;
@@ -189,9 +188,9 @@ impl Field {
             Kind::Username => parse_username(s),
             // One instant, one spelling: UTC with milliseconds, so the same instant sent with
             // another offset changes nothing.
-            Kind::DateTime => DateTime::parse_from_rfc3339(s)
-                .map(|t| super::Timestamp::from_millis(t.timestamp_millis()).to_rfc3339())
-                .map_err(|_| "must be an RFC 3339 date-time".into()),
+            Kind::DateTime => super::Timestamp::parse_rfc3339(s)
+                .map(super::Timestamp::to_rfc3339)
+                .ok_or_else(|| "must be an RFC 3339 date-time in the years 0000 to 9999".into()),
             Kind::ExternalId => BubbleId::parse(s).map(|b| b.as_str().to_owned()),
             Kind::Uuid => Uuid::parse_str(s)
                 .map(|u| u.to_string())

@@ -26,13 +26,20 @@ pub fn parse_username(s: &str) -> Result<String, String> {
     Ok(s.nfc().collect())
 }
 
-/// A username's key: RFC 8265 `UsernameCaseMapped` (width mapping, NFC, lowercase). A value
-/// stored before these rules that the profile refuses keys by its lowercase, as it did then.
+/// A username's key: RFC 8265 `UsernameCaseMapped` (width mapping, NFC), then Unicode case
+/// folding. A value stored before these rules that the profile refuses is folded as it is.
 pub fn username_key(stored: &str) -> String {
-    UsernameCaseMapped::new()
+    let mapped = UsernameCaseMapped::new()
         .enforce(stored)
-        .map(Cow::into_owned)
-        .unwrap_or_else(|_| stored.to_lowercase())
+        .unwrap_or(Cow::Borrowed(stored));
+    fold(&mapped)
+}
+
+/// Caseless matching as the Unicode Standard recommends it (§3.13): full case folding, then
+/// NFC. Lowercasing is context-sensitive (a final `Σ` becomes `ς`, elsewhere `σ`), so two
+/// spellings of one name could key apart; folding maps `Σ`, `σ` and `ς` alike.
+fn fold(s: &str) -> String {
+    caseless::default_case_fold_str(s).nfc().collect()
 }
 
 /// An e-mail address as it is stored (NFC), or why it is refused. Every code point must
@@ -59,18 +66,13 @@ pub fn parse_email(s: &str) -> Result<String, String> {
     Ok(s.nfc().collect())
 }
 
-/// An e-mail address's key: the local part NFC and lowercased, the domain in its ASCII
+/// An e-mail address's key: the local part NFC and case-folded, the domain in its ASCII
 /// (IDNA) form, lowercased, so `bücher.de` and `xn--bcher-kva.de` are one domain.
 pub fn email_key(stored: &str) -> String {
     let Some((local, domain)) = stored.rsplit_once('@') else {
-        return stored.to_lowercase();
+        return fold(stored);
     };
-    let local: String = local
-        .nfc()
-        .collect::<String>()
-        .to_lowercase()
-        .nfc()
-        .collect();
+    let local = fold(&local.nfc().collect::<String>());
     let domain = idna::domain_to_ascii(domain)
         .unwrap_or_else(|_| domain.to_owned())
         .to_lowercase();
@@ -136,6 +138,14 @@ mod tests {
         for bad in ["bob\u{200B}", "b\u{202E}ob", "bo b", "\u{FEFF}bob", ""] {
             assert!(parse_username(bad).is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn every_spelling_of_sigma_is_one_identity() {
+        let emails = ["ΟΔΟΣ1@x.io", "οδος1@x.io", "οδοσ1@x.io"].map(email);
+        assert!(emails.iter().all(|k| *k == emails[0]), "{emails:?}");
+        let names = ["ΟΔΟΣ", "οδος", "οδοσ", "Οδος"].map(username);
+        assert!(names.iter().all(|k| *k == names[0]), "{names:?}");
     }
 
     #[test]

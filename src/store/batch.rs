@@ -1,7 +1,7 @@
 //! Batch upsert: one read of every user a batch names, then only the writes that change
 //! something, each planned by [`Intent::plan`] exactly as a single upsert is.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use futures::{stream, StreamExt};
 
@@ -54,9 +54,10 @@ pub async fn upsert_all(
     parallel: usize,
 ) -> Result<Vec<Result<(User, Outcome), StoreError>>, StoreError> {
     let ids: Vec<BubbleId> = items.iter().map(|(b, _)| b.clone()).collect();
-    let current: HashMap<BubbleId, User> = store
-        .get_many(&ids)
-        .await?
+    let read = store.get_many(&ids).await?;
+    let unreadable: HashSet<String> = read.unreadable.into_iter().collect();
+    let current: HashMap<BubbleId, User> = read
+        .items
         .into_iter()
         .map(|u| (u.bubble_id.clone(), u))
         .collect();
@@ -65,7 +66,12 @@ pub async fn upsert_all(
         .enumerate()
         .map(|(index, (bubble_id, patch))| {
             let before = current.get(bubble_id).cloned();
+            let unreadable = unreadable.contains(bubble_id.as_str());
             async move {
+                if unreadable {
+                    let why = "the stored user cannot be read back".to_owned();
+                    return (index, Err(StoreError::Backend(why)));
+                }
                 let key = UserRef::Bubble(bubble_id.clone());
                 let intent = Intent::Upsert(bubble_id, patch);
                 let result = store.apply_from(&key, &intent, None, before.clone()).await;

@@ -145,24 +145,24 @@ impl UserStore for MemoryStore {
     async fn list_active(&self, window: Window<'_>) -> Result<Slice<User>, StoreError> {
         let state = self.lock();
         let (keys, next) = page(&state.active, None, window, true);
-        Ok(Slice {
-            items: keys.iter().map(|b| state.users[b].clone()).collect(),
+        Ok(Slice::new(
+            keys.iter().map(|b| state.users[b].clone()).collect(),
             next,
-        })
+        ))
     }
 
     async fn changes(&self, floor: &str, window: Window<'_>) -> Result<Slice<User>, StoreError> {
         let state = self.lock();
         let (keys, next) = page(&state.feed, Some(floor), window, true);
-        Ok(Slice {
-            items: keys.iter().map(|b| state.users[b].clone()).collect(),
+        Ok(Slice::new(
+            keys.iter().map(|b| state.users[b].clone()).collect(),
             next,
-        })
+        ))
     }
 
     async fn deletions(&self, window: Window<'_>) -> Result<Slice<DeletionRecord>, StoreError> {
         let (items, next) = page(&self.lock().history, None, window, false);
-        Ok(Slice { items, next })
+        Ok(Slice::new(items, next))
     }
 
     async fn find_active(
@@ -196,10 +196,10 @@ impl UserStore for MemoryStore {
             .map(|(k, b)| (k.clone(), b.clone()))
             .collect();
         let (keys, next) = page(&related, None, window, true);
-        Ok(Slice {
-            items: keys.iter().map(|b| state.users[b].clone()).collect(),
+        Ok(Slice::new(
+            keys.iter().map(|b| state.users[b].clone()).collect(),
             next,
-        })
+        ))
     }
 
     async fn count_active(&self) -> Result<u64, StoreError> {

@@ -39,6 +39,20 @@ pub struct Slice<T> {
     pub items: Vec<T>,
     /// The position of the last item when more follow; `None` on the last page.
     pub next: Option<String>,
+    /// The bubbleIds of stored items in the page that could not be read back (logged where
+    /// they were met): one bad item is reported, and never takes the page down with it.
+    pub unreadable: Vec<String>,
+}
+
+impl<T> Slice<T> {
+    /// A page in which every item could be read.
+    pub fn new(items: Vec<T>, next: Option<String>) -> Self {
+        Self {
+            items,
+            next,
+            unreadable: Vec::new(),
+        }
+    }
 }
 
 /// Which part of a list to read: `limit` items after the position `after`, passing over the
@@ -104,15 +118,16 @@ pub trait UserStore: Send + Sync {
     }
 
     /// The users with these bubbleIds (those that exist, soft-deleted ones included),
-    /// strongly consistent: on DynamoDB one request for up to 100.
-    async fn get_many(&self, ids: &[BubbleId]) -> Result<Vec<User>, StoreError> {
+    /// strongly consistent: on DynamoDB one request for up to 100. Stored items that cannot
+    /// be read back are named in `unreadable`; `next` is always `None`.
+    async fn get_many(&self, ids: &[BubbleId]) -> Result<Slice<User>, StoreError> {
         let mut users = Vec::with_capacity(ids.len());
         for id in ids {
             if let Some(user) = self.get(&UserRef::Bubble(id.clone())).await? {
                 users.push(user);
             }
         }
-        Ok(users)
+        Ok(Slice::new(users, None))
     }
 
     /// The active user holding the unique value `key` of `field`: `email` or `username` (a

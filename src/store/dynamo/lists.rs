@@ -205,9 +205,9 @@ pub async fn related(
         .take(window.limit)
         .collect();
     let ids: Vec<BubbleId> = page.iter().map(|(_, b)| b.clone()).collect();
-    let mut users: HashMap<BubbleId, User> = store
-        .get_by_bubble_ids(&ids)
-        .await?
+    let read = store.get_by_bubble_ids(&ids).await?;
+    let mut users: HashMap<BubbleId, User> = read
+        .items
         .into_iter()
         .map(|u| (u.bubble_id.clone(), u))
         .collect();
@@ -217,5 +217,8 @@ pub async fn related(
         .filter_map(|(_, b)| users.remove(b))
         .filter(|u| u.is_active() && u.text(relation.field) == Some(value))
         .collect();
-    Ok(Slice { items, next })
+    Ok(Slice {
+        unreadable: read.unreadable,
+        ..Slice::new(items, next)
+    })
 }

@@ -77,14 +77,18 @@ impl DynamoStore {
             Err(e) => return Err(store_error(e)),
         }
         for g in user.guards() {
-            // Before canonical keys, a guard was keyed by the lowercased value.
             let value = match g.field {
                 "email" => user.email(),
                 _ => user.username(),
             };
             let Some(value) = value else { continue };
-            let old_key = value.to_lowercase();
             let attr = guard_attr(&g);
+            // The guard is held under the key the item records when an earlier rule made it
+            // (lowercase before case folding); before canonical keys, under the lowercased value.
+            let old_key = match item.get(attr).and_then(|v| v.as_s().ok()) {
+                Some(recorded) if *recorded != g.key => recorded.clone(),
+                _ => value.to_lowercase(),
+            };
             let attr_current = item.get(attr).and_then(|v| v.as_s().ok()) == Some(&g.key);
             if old_key == g.key || (attr_current && !self.guard_exists(&old_key, g.field).await?) {
                 continue;

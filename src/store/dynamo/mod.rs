@@ -54,14 +54,36 @@ fn want(window: Window<'_>) -> Want {
 }
 
 fn users(page: super::merge::Merged<Item>) -> Result<Slice<User>, StoreError> {
-    Ok(Slice {
-        items: page.items.iter().map(decode).collect::<Result<_, _>>()?,
-        next: page.next,
-    })
+    Ok(decode_each(&page.items, user_from_item, page.next))
 }
 
 fn decode(item: &Item) -> Result<User, StoreError> {
     user_from_item(item).map_err(|e| StoreError::Backend(format!("bad user item: {e}")))
+}
+
+/// Decodes every item that reads back; one that does not is logged (its key and what is
+/// wrong, never a value) and named in the slice's `unreadable`, so it never takes a page,
+/// a feed or a batch down with it.
+fn decode_each<T>(
+    items: &[Item],
+    decode: impl Fn(&Item) -> Result<T, String>,
+    next: Option<String>,
+) -> Slice<T> {
+    let mut slice = Slice::new(Vec::with_capacity(items.len()), next);
+    for item in items {
+        match decode(item) {
+            Ok(v) => slice.items.push(v),
+            Err(why) => {
+                let key = item
+                    .get(BUBBLE_ID)
+                    .and_then(|v| v.as_s().ok())
+                    .map_or("?", String::as_str);
+                tracing::error!(bubble_id = key, reason = %why, "stored item cannot be read");
+                slice.unreadable.push(key.to_owned());
+            }
+        }
+    }
+    slice
 }
 
 impl DynamoStore {
@@ -111,20 +133,18 @@ impl DynamoStore {
     }
 
     /// The users with these bubbleIds: one strongly consistent `BatchGetItem` per 100.
-    async fn get_by_bubble_ids(&self, ids: &[BubbleId]) -> Result<Vec<User>, StoreError> {
+    async fn get_by_bubble_ids(&self, ids: &[BubbleId]) -> Result<Slice<User>, StoreError> {
         let mut seen = std::collections::HashSet::new();
         let keys: Vec<Item> = ids
             .iter()
             .filter(|b| seen.insert(b.as_str()))
             .map(|b| Item::from([(BUBBLE_ID.to_owned(), s(b.as_str()))]))
             .collect();
-        let mut users = Vec::with_capacity(keys.len());
+        let mut items = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(100) {
-            for item in self.batch_get(&self.users, chunk.to_vec()).await? {
-                users.push(decode(&item)?);
-            }
+            items.extend(self.batch_get(&self.users, chunk.to_vec()).await?);
         }
-        Ok(users)
+        Ok(decode_each(&items, user_from_item, None))
     }
 
     /// The items of `table` with these keys (at most 100), strongly consistent, in one
@@ -222,7 +242,7 @@ impl UserStore for DynamoStore {
         self.carry_out(key, intent, expect, Some(current)).await
     }
 
-    async fn get_many(&self, ids: &[BubbleId]) -> Result<Vec<User>, StoreError> {
+    async fn get_many(&self, ids: &[BubbleId]) -> Result<Slice<User>, StoreError> {
         self.get_by_bubble_ids(ids).await
     }
 
@@ -253,18 +273,7 @@ impl UserStore for DynamoStore {
         let page = q
             .page(&self.client, None, window.after, want(window))
             .await?;
-        let records = page
-            .items
-            .iter()
-            .map(|i| {
-                deletion_from_item(i)
-                    .map_err(|e| StoreError::Backend(format!("bad history item: {e}")))
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(Slice {
-            items: records,
-            next: page.next,
-        })
+        Ok(decode_each(&page.items, deletion_from_item, page.next))
     }
 
     async fn find_active(
