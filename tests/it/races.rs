@@ -243,3 +243,59 @@ async fn a_delete_racing_four_streams_of_updates_succeeds() {
     }
     invariants::check(&store).await;
 }
+
+/// E-mail changes and a delete are transactions; plain updates of other fields are single
+/// blind writes. Racing three update loops, the transactions must still get through (0 × 503),
+/// every field keeps the last value a 200 wrote to it, and each 200 is one version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn email_changes_and_a_delete_racing_three_update_loops_all_apply() {
+    let (clients, store) = instances(4).await;
+    let made = clients[0]
+        .call("POST", "/users/contended", Some(json!({"email": "c0@x.io"})))
+        .await;
+    assert_eq!(made.status, 200);
+    let loops: Vec<_> = ["lastName", "firstName", "status"]
+        .into_iter()
+        .enumerate()
+        .map(|(s, field)| {
+            let c = clients[s + 1].clone();
+            tokio::spawn(async move {
+                let (mut applied, mut last) = (0u64, None);
+                for i in 0..400 {
+                    let value = format!("{field}-{i}");
+                    let answer = c
+                        .call("PATCH", "/users/contended", Some(json!({field: value})))
+                        .await;
+                    match answer.status.as_u16() {
+                        200 => (applied, last) = (applied + 1, Some(value)),
+                        404 => break,
+                        other => panic!("an update answered {other}: {}", answer.text),
+                    }
+                }
+                (field, applied, last)
+            })
+        })
+        .collect();
+    let mut applied = 1; // the creation
+    for i in 1..=12 {
+        let body = json!({"email": format!("c{i}@x.io")});
+        let changed = clients[0].call("PATCH", "/users/contended", Some(body)).await;
+        assert_eq!(changed.status, 200, "e-mail change {i}: {}", changed.text);
+        applied += 1;
+    }
+    let deleted = clients[0].call("DELETE", "/users/contended", None).await;
+    assert_eq!(deleted.status, 200, "{}", deleted.text);
+    applied += 1;
+    let user = clients[0]
+        .call("GET", "/users/contended?includeDeleted=true", None)
+        .await
+        .json();
+    for l in loops {
+        let (field, n, last) = l.await.unwrap();
+        applied += n;
+        assert_eq!(user[field].as_str(), last.as_deref(), "{field} lost a write");
+    }
+    assert_eq!(user["email"], "c12@x.io");
+    assert_eq!(user["version"], applied, "one version per change");
+    invariants::check(&store).await;
+}

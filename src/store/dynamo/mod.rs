@@ -10,6 +10,7 @@
 
 mod client;
 mod errors;
+mod expr;
 pub mod item;
 mod lists;
 mod metering;

@@ -7,10 +7,12 @@ use aws_sdk_dynamodb::types::{
     ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 
+use super::expr::UpdateExpr;
 use super::item::*;
 use super::write::{build, stale, WriteFailure};
 use super::DynamoStore;
-use crate::domain::{shard_of, DomainError, Guard, Transition};
+use crate::domain::fields::{EMAIL, USERNAME};
+use crate::domain::{identity, shard_of, DomainError, Guard, Transition, User, FIELDS};
 use crate::store::StoreError;
 
 /// What an action of the transaction stands for, to read its cancellation reason.
@@ -26,11 +28,14 @@ pub(super) enum Role {
     BubbleIdFree,
 }
 
-/// The transaction's actions, the user's item first, and the role of each.
+/// The transaction's actions, the user's item first, and the role of each. `scoped`: the
+/// user's action depends on what the transition changes, not on the whole version (see
+/// [`scoped_update`]), where the transition allows it.
 pub(super) fn actions(
     store: &DynamoStore,
     t: &Transition,
     item: Item,
+    scoped: bool,
 ) -> Result<(Vec<TransactWriteItem>, Vec<Role>), WriteFailure> {
     let me = s(t.new.bubble_id.as_str());
     let mut actions = Vec::new();
@@ -39,20 +44,43 @@ pub(super) fn actions(
         actions.push(action);
         roles.push(role);
     };
-    let user = Put::builder()
-        .table_name(&store.users)
-        .set_item(Some(item))
-        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-    let user = match &t.old {
-        Some(old) => user
-            .condition_expression("#ver = :old")
-            .expression_attribute_names("#ver", VERSION)
-            .expression_attribute_values(":old", n(old.version)),
-        None => user
-            .condition_expression("attribute_not_exists(#b)")
-            .expression_attribute_names("#b", BUBBLE_ID),
-    };
-    push(put(user.build())?, Role::User);
+    match t.old.as_ref().filter(|_| scoped && can_scope(t)) {
+        Some(old) => {
+            let e = scoped_update(old, &t.new);
+            let update = Update::builder()
+                .table_name(&store.users)
+                .key(BUBBLE_ID, s(old.bubble_id.as_str()))
+                .update_expression(e.update())
+                .set_condition_expression(e.condition())
+                .set_expression_attribute_names(Some(e.names()))
+                .set_expression_attribute_values(e.values())
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                );
+            let action = TransactWriteItem::builder()
+                .update(build(update.build())?)
+                .build();
+            push(action, Role::User);
+        }
+        None => {
+            let user = Put::builder()
+                .table_name(&store.users)
+                .set_item(Some(item))
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                );
+            let user = match &t.old {
+                Some(old) => user
+                    .condition_expression("#ver = :old")
+                    .expression_attribute_names("#ver", VERSION)
+                    .expression_attribute_values(":old", n(old.version)),
+                None => user
+                    .condition_expression("attribute_not_exists(#b)")
+                    .expression_attribute_names("#b", BUBBLE_ID),
+            };
+            push(put(user.build())?, Role::User);
+        }
+    }
     for g in t.claims() {
         push(claim(&store.meta, &g, &me)?, Role::Claim(g.field));
     }
@@ -102,6 +130,67 @@ pub(super) fn actions(
         }
     }
     Ok((actions, roles))
+}
+
+/// Whether the transition can be written as a [`scoped_update`]: a change of an active user
+/// that keeps its bubbleId. Only an active user takes plain (blind) updates, so only its
+/// transactions race them; creations and reactivations keep the versioned `Put`.
+pub(super) fn can_scope(t: &Transition) -> bool {
+    t.old
+        .as_ref()
+        .is_some_and(|old| old.is_active() && old.bubble_id == t.new.bubble_id)
+}
+
+/// The user's action as an `Update` of just what the transition changes, conditional on what
+/// it depends on: the user still active and the same user, its e-mail and username as read
+/// (the guards it claims and releases, and the history record, follow from them), and its
+/// `updatedAt` behind the new one. A plain update of other fields commutes with it, so an
+/// e-mail change or a delete is not starved by a stream of them; the version still grows by
+/// one per write. What the stored user then is must be read back.
+pub(super) fn scoped_update(old: &User, new: &User) -> UpdateExpr {
+    let mut e = UpdateExpr::default();
+    e.require_exists(BUBBLE_ID);
+    e.require_equal(DELETED_AT, None);
+    e.require_equal(ID, Some(s(old.id.to_string())));
+    for i in [EMAIL, USERNAME] {
+        e.require_equal(FIELDS[i].name, old.profile.get(i).map(value_attr));
+    }
+    let now = s(new.updated_at.to_rfc3339());
+    e.require_below(UPDATED_AT, now.clone());
+    let changed = |i: usize| old.profile.get(i) != new.profile.get(i);
+    for (i, f) in FIELDS.iter().enumerate().filter(|(i, _)| changed(*i)) {
+        e.set_or_remove(f.name, new.profile.get(i).map(value_attr));
+    }
+    e.set(UPDATED_AT, now);
+    e.set(FEED_KEY, s(new.feed_key()));
+    e.add(VERSION, n(1));
+    match new.deleted_at {
+        Some(at) => {
+            e.set(DELETED_AT, s(at.to_rfc3339()));
+            for attr in [ACTIVE_SHARD, ACTIVE_KEY, EMAIL_KEY, USERNAME_KEY] {
+                e.remove(attr);
+            }
+            for r in super::schema::RELATIONS {
+                e.remove(r.attribute);
+            }
+        }
+        None => {
+            for (i, attr) in [(EMAIL, EMAIL_KEY), (USERNAME, USERNAME_KEY)] {
+                if changed(i) {
+                    let key = new
+                        .text(FIELDS[i].name)
+                        .map(|v| s(identity::key(FIELDS[i].name, v)));
+                    e.set_or_remove(attr, key);
+                }
+            }
+            for r in super::schema::RELATIONS {
+                if old.text(r.field) != new.text(r.field) {
+                    e.set_or_remove(r.attribute, new.text(r.field).map(s));
+                }
+            }
+        }
+    }
+    e
 }
 
 /// Takes `g` for `me` (the owner's bubbleId): the guard must be free or already `me`'s.

@@ -148,13 +148,16 @@ impl DynamoStore {
             }
             Err(err) => match service_error(err)? {
                 UpdateItemError::ConditionalCheckFailedException(e) => Err(stale(e.item.as_ref())),
+                // A transaction on this user was in flight: try again after it.
+                UpdateItemError::TransactionConflictException(_) => Err(WriteFailure::Conflict),
                 e => Err(other(e).into()),
             },
         }
     }
 
-    /// Writes a transition conditionally on `old` being current.
-    pub(super) async fn write(&self, t: &Transition) -> Result<User, WriteFailure> {
+    /// Writes a transition conditionally on `old` being current; `scoped`: a transaction
+    /// depends only on what it changes (see [`transaction::scoped_update`]).
+    pub(super) async fn write(&self, t: &Transition, scoped: bool) -> Result<User, WriteFailure> {
         let item = user_item(&t.new, self.shards);
         if t.is_simple() {
             let old = t.old.as_ref().map_or(0, |u| u.version);
@@ -177,15 +180,17 @@ impl DynamoStore {
                 Ok(_) => Ok(t.new.clone()),
                 Err(err) => match service_error(err)? {
                     PutItemError::ConditionalCheckFailedException(e) => Err(stale(e.item.as_ref())),
+                    PutItemError::TransactionConflictException(_) => Err(WriteFailure::Conflict),
                     e => Err(other(e).into()),
                 },
             };
         }
-        self.transact(t, item).await
+        self.transact(t, item, scoped).await
     }
 
-    async fn transact(&self, t: &Transition, item: Item) -> Result<User, WriteFailure> {
-        let (actions, roles) = transaction::actions(self, t, item)?;
+    async fn transact(&self, t: &Transition, item: Item, scoped: bool) -> Result<User, WriteFailure> {
+        let scoped = scoped && transaction::can_scope(t);
+        let (actions, roles) = transaction::actions(self, t, item, scoped)?;
         let result = metered(
             self.client
                 .transact_write_items()
@@ -195,6 +200,12 @@ impl DynamoStore {
         )
         .await;
         match result {
+            // Plain updates of other fields may have landed around a scoped write: the
+            // stored user is read back (one strongly consistent read, on this path only).
+            Ok(_) if scoped => match self.get_by_bubble_id(&t.new.bubble_id).await? {
+                Some(user) => Ok(user),
+                None => Err(StoreError::Backend("user gone after its write".into()).into()),
+            },
             Ok(_) => Ok(t.new.clone()),
             Err(err) => match service_error(err)? {
                 TransactWriteItemsError::TransactionCanceledException(e) => {
@@ -227,6 +238,9 @@ impl DynamoStore {
         }
         let mut backoff = Backoff::for_writes();
         let mut blind_stuck = false;
+        // After a lost race, and unless the client asked for a version, a transaction stops
+        // depending on the whole version: plain updates of other fields commute with it.
+        let mut scoped = false;
         loop {
             let current = match known.take() {
                 Some(c) => c,
@@ -249,8 +263,9 @@ impl DynamoStore {
             let go_blind = blind.filter(|_| planned_on.is_some() && t.is_simple() && !blind_stuck);
             let attempt = match go_blind {
                 Some((bubble_id, patch)) => self.try_blind_update(bubble_id, patch, expect).await,
-                None => self.write(&t).await,
+                None => self.write(&t, scoped).await,
             };
+            scoped = expect.is_none();
             match attempt {
                 Ok(user) => return Ok(user),
                 Err(WriteFailure::Stale(current)) => {
