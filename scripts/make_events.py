@@ -5,6 +5,7 @@ Files are named NN-<what>-<status>.json and are meant to be replayed in name ord
 fresh embedded store (tests/it/events.rs does, and checks each status). Re-run after editing:
     python3 scripts/make_events.py
 """
+import base64
 import json
 import pathlib
 
@@ -90,11 +91,20 @@ EVENTS = [
     ("list-by-producer-200", "GET", "/users", "producerId=50658c1e-356e-4407-b120-d110552292d8&pageSize=10", READ, None),
     ("two-filters-400", "GET", "/users", "email=a%40b.io&username=a", READ, None),
     ("unknown-parameter-400", "GET", "/users", "emial=algorep%40algorep.ai", READ, None),
+    # In UTC this instant is in year 10000: not RFC 3339 once rendered, so refused.
+    ("upsert-last-connexion-year-10000-400", "POST", USER, "", WRITE,
+     {"lastConnexion": "9999-12-31T23:59:59-00:01"}),
+    # API Gateway passes a binary body as base64; bytes that are not UTF-8 are a 400.
+    ("upsert-body-not-utf8-400", "POST", USER, "", WRITE, b"\xff\xfe{}"),
 ]
 
 
 def event(n, method, path, query, headers, body):
-    text = None if body is None else body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
+    binary = isinstance(body, bytes)
+    if binary:
+        text = base64.b64encode(body).decode()
+    else:
+        text = None if body is None else body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
     return {
         "version": "2.0",
         "routeKey": "$default",
@@ -115,7 +125,7 @@ def event(n, method, path, query, headers, body):
             "timeEpoch": 1795305600000,
         },
         **({"body": text} if text is not None else {}),
-        "isBase64Encoded": False,
+        "isBase64Encoded": binary,
     }
 
 

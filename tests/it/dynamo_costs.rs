@@ -282,6 +282,17 @@ async fn server_timing_reports_the_capacity_dynamodb_consumed() {
         .await;
     let (_, _, wcu) = write.db_costs();
     assert!(wcu > 0.0, "a write consumes write units: {wcu}");
+    // The same payload again: the conditional update fails (nothing would change), and
+    // DynamoDB bills a failed conditional write at least 1 WCU.
+    let again = c
+        .call("POST", "/users/cap", Some(json!({"firstName": "y"})))
+        .await;
+    assert_eq!(again.json()["version"], 2, "nothing was written");
+    assert_eq!(
+        again.db_costs(),
+        (1, 0.0, 1.0),
+        "one failed write, 1 WCU billed"
+    );
 }
 
 #[tokio::test]

@@ -275,6 +275,7 @@ async fn an_unexpected_storage_error_is_an_opaque_500() {
             aws_smithy_types::body::SdkBody::from(r#"{"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException","message":"Requested resource not found: Table: users-prod"}"#),
         )
     });
+    let logs = common::logs();
     let c = client(&[&broken]);
     let answer = c
         .call("POST", "/users/b1", Some(json!({"firstName": "A"})))
@@ -282,6 +283,16 @@ async fn an_unexpected_storage_error_is_an_opaque_500() {
     assert_eq!(answer.status, 500, "{}", answer.text);
     assert_eq!(answer.json()["error"], "ALGOREP_003");
     assert!(!answer.text.contains("users-prod") && !answer.text.contains("ResourceNotFound"));
+    let text = logs.text();
+    let line = text
+        .lines()
+        .find(|l| l.contains("UpdateItem: ResourceNotFoundException"))
+        .unwrap_or_else(|| panic!("the log names the operation and the code: {text}"));
+    assert!(
+        line.contains("(the table or index does not exist), request id"),
+        "{line}"
+    );
+    assert!(!line.contains("users-prod"), "no table name: {line}");
 }
 
 #[tokio::test]

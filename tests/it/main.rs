@@ -6,6 +6,7 @@
 mod common;
 
 mod api;
+mod bad_data;
 mod binary;
 mod dependencies;
 mod dynamo_costs;

@@ -251,7 +251,11 @@ async fn a_delete_racing_four_streams_of_updates_succeeds() {
 async fn email_changes_and_a_delete_racing_three_update_loops_all_apply() {
     let (clients, store) = instances(4).await;
     let made = clients[0]
-        .call("POST", "/users/contended", Some(json!({"email": "c0@x.io"})))
+        .call(
+            "POST",
+            "/users/contended",
+            Some(json!({"email": "c0@x.io"})),
+        )
         .await;
     assert_eq!(made.status, 200);
     let loops: Vec<_> = ["lastName", "firstName", "status"]
@@ -279,7 +283,9 @@ async fn email_changes_and_a_delete_racing_three_update_loops_all_apply() {
     let mut applied = 1; // the creation
     for i in 1..=12 {
         let body = json!({"email": format!("c{i}@x.io")});
-        let changed = clients[0].call("PATCH", "/users/contended", Some(body)).await;
+        let changed = clients[0]
+            .call("PATCH", "/users/contended", Some(body))
+            .await;
         assert_eq!(changed.status, 200, "e-mail change {i}: {}", changed.text);
         applied += 1;
     }
@@ -293,7 +299,11 @@ async fn email_changes_and_a_delete_racing_three_update_loops_all_apply() {
     for l in loops {
         let (field, n, last) = l.await.unwrap();
         applied += n;
-        assert_eq!(user[field].as_str(), last.as_deref(), "{field} lost a write");
+        assert_eq!(
+            user[field].as_str(),
+            last.as_deref(),
+            "{field} lost a write"
+        );
     }
     assert_eq!(user["email"], "c12@x.io");
     assert_eq!(user["version"], applied, "one version per change");

@@ -4,13 +4,18 @@
 use std::future::Future;
 use std::time::Instant;
 
-use aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput;
-use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
-use aws_sdk_dynamodb::operation::put_item::PutItemOutput;
-use aws_sdk_dynamodb::operation::query::QueryOutput;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
-use aws_sdk_dynamodb::types::ConsumedCapacity;
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::batch_get_item::{BatchGetItemError, BatchGetItemOutput};
+use aws_sdk_dynamodb::operation::get_item::{GetItemError, GetItemOutput};
+use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemOutput};
+use aws_sdk_dynamodb::operation::query::{QueryError, QueryOutput};
+use aws_sdk_dynamodb::operation::transact_write_items::{
+    TransactWriteItemsError, TransactWriteItemsOutput,
+};
+use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
+use aws_sdk_dynamodb::types::{AttributeValue, ConsumedCapacity};
 
 use crate::store::meter::{self, Capacity};
 
@@ -22,13 +27,75 @@ pub trait Consumed {
     fn capacity(&self) -> Capacity;
 }
 
-/// Runs one request and records it in the current meter.
-pub async fn metered<T: Consumed, E>(fut: impl Future<Output = Result<T, E>>) -> Result<T, E> {
+/// What a failed request still costs. Error responses carry no `ConsumedCapacity`, but
+/// DynamoDB bills a conditional write whose condition failed: the size of the item as it is,
+/// in 1 KB write units, at least 1 (the item comes back with `ALL_OLD`).
+pub trait Billed {
+    /// Capacity units billed for this failure.
+    fn billed(&self) -> Capacity {
+        Capacity::default()
+    }
+}
+
+impl<R> Billed for SdkError<GetItemError, R> {}
+impl<R> Billed for SdkError<QueryError, R> {}
+impl<R> Billed for SdkError<BatchGetItemError, R> {}
+impl<R> Billed for SdkError<TransactWriteItemsError, R> {}
+
+impl<R> Billed for SdkError<PutItemError, R> {
+    fn billed(&self) -> Capacity {
+        match self.as_service_error() {
+            Some(PutItemError::ConditionalCheckFailedException(e)) => failed_write(e.item.as_ref()),
+            _ => Capacity::default(),
+        }
+    }
+}
+
+impl<R> Billed for SdkError<UpdateItemError, R> {
+    fn billed(&self) -> Capacity {
+        match self.as_service_error() {
+            Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
+                failed_write(e.item.as_ref())
+            }
+            _ => Capacity::default(),
+        }
+    }
+}
+
+/// The write units of a conditional write that failed on `existing` (`None`: no item).
+fn failed_write(existing: Option<&HashMap<String, AttributeValue>>) -> Capacity {
+    let bytes = existing.map_or(0, item_size);
+    Capacity {
+        read: 0.0,
+        write: bytes.div_ceil(1024).max(1) as f64,
+    }
+}
+
+/// An item's size as DynamoDB counts it: each attribute's name plus its value (a string's
+/// UTF-8 bytes, a number's about one byte per two digits plus one, one byte for a boolean).
+fn item_size(item: &HashMap<String, AttributeValue>) -> usize {
+    item.iter()
+        .map(|(name, value)| {
+            name.len()
+                + match value {
+                    AttributeValue::S(s) => s.len(),
+                    AttributeValue::N(n) => n.len().div_ceil(2) + 1,
+                    _ => 1,
+                }
+        })
+        .sum()
+}
+
+/// Runs one request and records it in the current meter, with what DynamoDB bills for it.
+pub async fn metered<T: Consumed, E: Billed>(
+    fut: impl Future<Output = Result<T, E>>,
+) -> Result<T, E> {
     let started = Instant::now();
     let out = fut.await;
-    let (items, capacity) = out
-        .as_ref()
-        .map_or((0, Capacity::default()), |o| (o.items(), o.capacity()));
+    let (items, capacity) = match &out {
+        Ok(o) => (o.items(), o.capacity()),
+        Err(e) => (0, e.billed()),
+    };
     meter::record(started, items, capacity);
     out
 }
@@ -111,6 +178,15 @@ impl Consumed for TransactWriteItemsOutput {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_conditional_write_bills_the_existing_item_at_least_one_unit() {
+        assert_eq!(failed_write(None).write, 1.0, "no item: 1 WCU");
+        let small = HashMap::from([("bubbleId".to_owned(), AttributeValue::S("b1".into()))]);
+        assert_eq!(failed_write(Some(&small)).write, 1.0);
+        let big = HashMap::from([("avatar".to_owned(), AttributeValue::S("x".repeat(2000)))]);
+        assert_eq!(failed_write(Some(&big)).write, 2.0, "2,006 bytes: 2 WCU");
+    }
 
     #[test]
     fn a_total_counts_as_the_requests_kind_and_split_units_as_reported() {

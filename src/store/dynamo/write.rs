@@ -188,7 +188,12 @@ impl DynamoStore {
         self.transact(t, item, scoped).await
     }
 
-    async fn transact(&self, t: &Transition, item: Item, scoped: bool) -> Result<User, WriteFailure> {
+    async fn transact(
+        &self,
+        t: &Transition,
+        item: Item,
+        scoped: bool,
+    ) -> Result<User, WriteFailure> {
         let scoped = scoped && transaction::can_scope(t);
         let (actions, roles) = transaction::actions(self, t, item, scoped)?;
         let result = metered(
