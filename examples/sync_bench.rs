@@ -1,11 +1,10 @@
 //! Syncs a directory through batch upserts and through single upserts, side by side on the
 //! DynamoDB store, in three passes: the initial load, an unchanged reconciliation, and one
 //! with 5 % of the users changed. Prints storage requests, sequential rounds and the time
-//! under a model (4 ms a request, requests of a round overlapping) per pass.
+//! under a model (4 ms a request, requests of a round overlapping) per pass, and the capacity
+//! units DynamoDB reported.
 //!
-//! `cargo run --release --example sync_bench -- 1000` (needs DYNAMODB_ENDPOINT). moto copies
-//! whole tables in every transaction, so creations grow slower with the table: 1,000 users
-//! take minutes there. The request counts per user do not depend on the size.
+//! `cargo run --release --example sync_bench -- 10000` (needs DYNAMODB_ENDPOINT: DynamoDB Local).
 
 use std::sync::Arc;
 
@@ -26,15 +25,15 @@ async fn main() -> Result<(), Error> {
         .nth(1)
         .map(|s| s.parse())
         .transpose()?
-        .unwrap_or(1000);
+        .unwrap_or(10_000);
     let endpoint = std::env::var("DYNAMODB_ENDPOINT")?;
     let batched = store(&endpoint).await?;
     let single = store(&endpoint).await?;
     println!("\nsync of {users} users, per pass; modelled time = rounds x {MODEL_MS_PER_ROUND} ms");
     println!(
-        "| pass | design | API calls | storage requests | sequential rounds | modelled time |"
+        "| pass | design | API calls | storage requests | sequential rounds | RCU | WCU | modelled time |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     for (pass, changed_every) in [("initial load", 1), ("unchanged", 0), ("5 % changed", 20)] {
         let items = directory(users, pass, changed_every)?;
         let (calls, m) = by_batches(&batched, &items).await?;
@@ -111,19 +110,24 @@ async fn one_by_one(
 struct Totals {
     requests: u64,
     rounds: u64,
+    rcu: f64,
+    wcu: f64,
 }
 
 impl Totals {
     fn add(&mut self, m: &Meter) {
         self.requests += m.requests();
         self.rounds += m.rounds();
+        let c = m.capacity();
+        self.rcu += c.read;
+        self.wcu += c.write;
     }
 }
 
 fn row(pass: &str, design: &str, calls: usize, t: &Totals) {
     let secs = t.rounds as f64 * MODEL_MS_PER_ROUND / 1000.0;
     println!(
-        "| {pass} | {design} | {calls} | {} | {} | {secs:.1} s |",
-        t.requests, t.rounds
+        "| {pass} | {design} | {calls} | {} | {} | {:.0} | {:.0} | {secs:.1} s |",
+        t.requests, t.rounds, t.rcu, t.wcu
     );
 }

@@ -6,7 +6,8 @@ use std::time::Instant;
 use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 use aws_sdk_dynamodb::Client;
 use futures::future::try_join_all;
-use users_api::store::dynamo::item::{s, Item};
+use users_api::domain::User;
+use users_api::store::dynamo::item::{s, user_from_item, Item};
 use users_api::store::meter::{self, Capacity};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -61,15 +62,16 @@ impl OneByOne<'_> {
         }))
     }
 
-    /// One page of `limit` after `after`: the old merge, item by item.
+    /// One page of `limit` after `after`: the old merge, item by item. Answers the users of
+    /// the page and the position after it.
     pub async fn page(
         &self,
         after: Option<&str>,
         limit: usize,
-    ) -> Result<(usize, Option<String>), Error> {
+    ) -> Result<(Vec<User>, Option<String>), Error> {
         let mut heads = try_join_all((0..self.shards).map(|shard| self.head(shard, after))).await?;
-        let (mut taken, mut last) = (0, None);
-        while taken < limit {
+        let (mut taken, mut last) = (Vec::new(), None);
+        while taken.len() < limit {
             let pick = heads
                 .iter()
                 .enumerate()
@@ -77,9 +79,9 @@ impl OneByOne<'_> {
                 .min_by(|a, b| a.1.cmp(b.1))
                 .map(|(i, _)| i);
             let Some(i) = pick else { break };
-            let (key, _) = heads[i].take().expect("picked");
+            let (key, item) = heads[i].take().expect("picked");
             heads[i] = self.head(i as u32, Some(&key)).await?;
-            taken += 1;
+            taken.push(user_from_item(&item)?);
             last = Some(key);
         }
         let more = heads.iter().any(Option::is_some);

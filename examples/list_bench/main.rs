@@ -6,18 +6,21 @@
 //!
 //! One user in four is soft-deleted before the walk: a page must not read them. The DynamoDB
 //! store is loaded with `BatchWriteItem` (the same items the store writes, built by the same
-//! code): moto copies whole tables on every transaction, which makes 10,000 transactional
-//! creations take far longer than the walk being measured.
+//! code), which is quicker than 10,000 transactional creations and measures the same walk.
+//! Each page's RCU (as DynamoDB Local reports it) stands beside its floor: the 4 KB blocks its
+//! own items fill, 0.5 RCU each (eventually consistent). `projection.rs` then measures the
+//! relation index projected `KEYS_ONLY` against `ALL`.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 mod baseline;
+mod projection;
 
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use serde_json::json;
 use users_api::domain::{shard_of, BubbleId, Intent, Patch, Plan, User, UserRef};
-use users_api::store::dynamo::item::{counter_key, n, user_item, COUNT};
+use users_api::store::dynamo::item::{counter_key, item_size, n, user_item, COUNT};
 use users_api::store::dynamo::{local_client_unhurried, DynamoStore};
 use users_api::store::memory::MemoryStore;
 use users_api::store::meter::{self, Meter};
@@ -79,7 +82,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let window = Window::after(after.as_deref(), page_size);
         let page = meter::scope(m.clone(), store.list_active(window)).await?;
         times.push(t.elapsed());
-        costs.push(Cost::of(&m));
+        costs.push(Cost::of(&m, &page.items));
         seen += page.items.len() as u64;
         match page.next {
             Some(n) => after = Some(n),
@@ -90,7 +93,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     times.sort();
     let pct = |p: f64| times[((times.len() - 1) as f64 * p) as usize];
     println!(
-        "{kind}: walked {seen} active users in {} pages of {page_size} in {:.1?}: per page p50 {:.2?}, p99 {:.2?} (this machine; moto's own time for DynamoDB)",
+        "{kind}: walked {seen} active users in {} pages of {page_size} in {:.1?}: per page p50 {:.2?}, p99 {:.2?} (this machine; DynamoDB Local's own time for DynamoDB)",
         times.len(),
         walk.elapsed(),
         pct(0.5),
@@ -98,26 +101,38 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     if let Some(client) = dynamo {
         compare(&*store, &client, page_size).await?;
+        projection::compare(&client.0).await?;
     }
     Ok(())
 }
 
-/// What one page cost in storage.
+/// What one page cost in storage, and the floor of its read capacity.
 #[derive(Clone, Copy)]
 struct Cost {
     requests: u64,
     rounds: u64,
     items: u64,
+    rcu: f64,
+    floor: f64,
 }
 
 impl Cost {
-    fn of(m: &Meter) -> Self {
+    fn of(m: &Meter, page: &[User]) -> Self {
         Self {
             requests: m.requests(),
             rounds: m.rounds(),
             items: m.items_read(),
+            rcu: m.capacity().read,
+            floor: rcu_floor(page),
         }
     }
+}
+
+/// The least a page of these users can cost: the 4 KB blocks their items fill, 0.5 RCU each
+/// (an eventually consistent read).
+fn rcu_floor(page: &[User]) -> f64 {
+    let bytes: usize = page.iter().map(|u| item_size(&user_item(u, SHARDS))).sum();
+    bytes.div_ceil(4096) as f64 * 0.5
 }
 
 /// Prints one row of the comparison: per page, mean and max of each figure, and the time
@@ -131,8 +146,11 @@ fn row(design: &str, list: &str, costs: &[Cost]) {
     let (rq, rq_max) = stat(|c| c.requests);
     let (rd, rd_max) = stat(|c| c.rounds);
     let (it, it_max) = stat(|c| c.items);
+    let rcu: f64 = costs.iter().map(|c| c.rcu).sum::<f64>() / n;
+    let rcu_max = costs.iter().map(|c| c.rcu).fold(0.0, f64::max);
+    let floor: f64 = costs.iter().map(|c| c.floor).sum::<f64>() / n;
     println!(
-        "| {list:<22} | {design:<12} | {:>5} | {rq:>7.1} / {rq_max:<5} | {rd:>6.2} / {rd_max:<4} | {it:>7.1} / {it_max:<6} | {:>7.1} / {:<6.0} |",
+        "| {list:<22} | {design:<12} | {:>5} | {rq:>7.1} / {rq_max:<5} | {rd:>6.2} / {rd_max:<4} | {it:>7.1} / {it_max:<6} | {rcu:>6.1} / {rcu_max:<5.1} | {floor:>5.1} | {:>7.1} / {:<6.0} |",
         costs.len(),
         rd * MODEL_MS_PER_ROUND,
         rd_max as f64 * MODEL_MS_PER_ROUND,
@@ -152,8 +170,11 @@ async fn compare(
 ) -> Result<(), Box<dyn std::error::Error>> {
     let (client, table) = client;
     println!("\nper page, mean / max; modelled ms = rounds x {MODEL_MS_PER_ROUND} ms (requests of a round overlap)");
-    println!("| list                   | design       | pages | requests        | rounds        | items read       | modelled ms      |");
-    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "RCU as DynamoDB Local reports it; floor = 4 KB blocks of the page's own items x 0.5 RCU"
+    );
+    println!("| list                   | design       | pages | requests        | rounds        | items read       | RCU            | floor | modelled ms      |");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for (list, index, partition, sort, floor) in [
         ("GET /users", "active", "activeShard", "activeKey", None),
         (
@@ -169,14 +190,15 @@ async fn compare(
         loop {
             let m = Arc::new(Meter::default());
             let window = Window::after(after.as_deref(), page_size);
-            let next = meter::scope(m.clone(), async {
+            let page = meter::scope(m.clone(), async {
                 match floor {
-                    None => store.list_active(window).await.map(|p| p.next),
-                    Some(f) => store.changes(f, window).await.map(|p| p.next),
+                    None => store.list_active(window).await,
+                    Some(f) => store.changes(f, window).await,
                 }
             })
             .await?;
-            costs.push(Cost::of(&m));
+            costs.push(Cost::of(&m, &page.items));
+            let next = page.next;
             match next {
                 Some(n) => after = Some(n),
                 None => break,
@@ -196,10 +218,10 @@ async fn compare(
         let mut after: Option<String> = None;
         for _ in 0..BASELINE_PAGES {
             let m = Arc::new(Meter::default());
-            let (_, next) = meter::scope(m.clone(), old.page(after.as_deref(), page_size))
+            let (users, next) = meter::scope(m.clone(), old.page(after.as_deref(), page_size))
                 .await
                 .map_err(|e| e.to_string())?;
-            costs.push(Cost::of(&m));
+            costs.push(Cost::of(&m, &users));
             after = next;
         }
         row("one-by-one", list, &costs);
@@ -212,7 +234,7 @@ async fn compare(
         row(
             "chunked",
             &format!("page={page}&pageSize={size}"),
-            &[Cost::of(&m)],
+            &[Cost::of(&m, &got.items)],
         );
     }
     // The old design reached page N by walking every earlier item one query at a time.
@@ -226,13 +248,13 @@ async fn compare(
         floor: None,
     };
     let m = Arc::new(Meter::default());
-    meter::scope(m.clone(), async {
+    let (users, _) = meter::scope(m.clone(), async {
         let (_, after) = old.page(None, 80).await?;
         old.page(after.as_deref(), 40).await
     })
     .await
     .map_err(|e| e.to_string())?;
-    row("one-by-one", "page=3&pageSize=40", &[Cost::of(&m)]);
+    row("one-by-one", "page=3&pageSize=40", &[Cost::of(&m, &users)]);
     Ok(())
 }
 

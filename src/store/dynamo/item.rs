@@ -66,6 +66,21 @@ pub fn value_attr(v: &Value) -> AttributeValue {
     }
 }
 
+/// An item's size as DynamoDB bills it: each attribute's name plus its value (a string's
+/// UTF-8 bytes, a number's about one byte per two digits plus one, one byte otherwise).
+pub fn item_size(item: &Item) -> usize {
+    item.iter()
+        .map(|(name, value)| {
+            name.len()
+                + match value {
+                    AttributeValue::S(s) => s.len(),
+                    AttributeValue::N(n) => n.len().div_ceil(2) + 1,
+                    _ => 1,
+                }
+        })
+        .sum()
+}
+
 /// The users-table item for `user`, with its index attributes.
 pub fn user_item(user: &User, shards: u32) -> Item {
     let shard = shard_of(&user.id, shards).to_string();

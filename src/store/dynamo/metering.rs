@@ -64,26 +64,11 @@ impl<R> Billed for SdkError<UpdateItemError, R> {
 
 /// The write units of a conditional write that failed on `existing` (`None`: no item).
 fn failed_write(existing: Option<&HashMap<String, AttributeValue>>) -> Capacity {
-    let bytes = existing.map_or(0, item_size);
+    let bytes = existing.map_or(0, super::item::item_size);
     Capacity {
         read: 0.0,
         write: bytes.div_ceil(1024).max(1) as f64,
     }
-}
-
-/// An item's size as DynamoDB counts it: each attribute's name plus its value (a string's
-/// UTF-8 bytes, a number's about one byte per two digits plus one, one byte for a boolean).
-fn item_size(item: &HashMap<String, AttributeValue>) -> usize {
-    item.iter()
-        .map(|(name, value)| {
-            name.len()
-                + match value {
-                    AttributeValue::S(s) => s.len(),
-                    AttributeValue::N(n) => n.len().div_ceil(2) + 1,
-                    _ => 1,
-                }
-        })
-        .sum()
 }
 
 /// Runs one request and records it in the current meter, with what DynamoDB bills for it.
