@@ -19,8 +19,8 @@ mod projection;
 
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use serde_json::json;
-use users_api::domain::{shard_of, BubbleId, Intent, Patch, Plan, User, UserRef};
-use users_api::store::dynamo::item::{counter_key, item_size, n, user_item, COUNT};
+use users_api::domain::{BubbleId, Intent, Patch, Plan, User, UserRef};
+use users_api::store::dynamo::item::{counter_key, item_size, n, shard_of, user_item, COUNT};
 use users_api::store::dynamo::{local_client_unhurried, DynamoStore};
 use users_api::store::memory::MemoryStore;
 use users_api::store::meter::{self, Meter};

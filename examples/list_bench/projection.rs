@@ -8,7 +8,7 @@ use std::sync::Arc;
 use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, Select};
 use aws_sdk_dynamodb::Client;
 use serde_json::json;
-use users_api::domain::{BubbleId, Intent, Patch, UserRef};
+use users_api::domain::{BubbleId, Intent, Patch, Relation, UserRef};
 use users_api::store::dynamo::schema::{self, RELATIONS};
 use users_api::store::dynamo::DynamoStore;
 use users_api::store::meter::{self, Meter};
@@ -44,7 +44,7 @@ pub async fn compare(client: &Client) -> Result<(), Error> {
             let m = Arc::new(Meter::default());
             let page = meter::scope(
                 m.clone(),
-                store.list_related("producerId", PRODUCER, Window::after(None, PAGE)),
+                store.list_related(Relation::Producer, PRODUCER, Window::after(None, PAGE)),
             )
             .await?;
             assert_eq!(page.items.len(), PAGE);

@@ -190,7 +190,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Domain(d) => d.into(),
-            StoreError::Duplicate(field) => ApiError::Duplicate(field),
+            StoreError::Duplicate(field) => ApiError::Duplicate(field.name()),
             StoreError::Unavailable => ApiError::Unavailable,
             StoreError::Backend(detail) => {
                 tracing::error!(error = %detail, "storage failure");

@@ -5,22 +5,12 @@ use axum::extract::{RawQuery, State};
 use serde_json::json;
 
 use super::error::ApiError;
+use super::filter::Filter;
 use super::handlers::Reply;
 use super::paging::{paginate, ListSpec, Params, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use super::AppState;
-use crate::domain::{identity, FieldIssue, Timestamp, User, UserRef};
-use crate::store::Window;
-
-/// The filters of `GET /users`; at most one at a time.
-pub const FILTERS: [&str; 7] = [
-    "updatedFrom",
-    "email",
-    "username",
-    "id",
-    "producerId",
-    "sellerId",
-    "originId",
-];
+use crate::domain::{Relation, Timestamp, User, UserRef};
+use crate::store::{Lookup, Window};
 
 /// The window `paginate` asks a list for.
 fn window(after: &Option<String>, skip: usize, limit: usize) -> Window<'_> {
@@ -38,22 +28,22 @@ pub async fn list_users(
     RawQuery(query): RawQuery,
 ) -> Result<Reply, ApiError> {
     let params = Params::parse(query.as_deref())?;
-    let filters: Vec<&'static str> = FILTERS
-        .into_iter()
-        .filter(|f| params.get(f).is_some())
-        .collect();
-    if filters.len() > 1 {
-        let issues = filters
-            .iter()
-            .map(|f| FieldIssue::new(*f, "only one filter at a time"))
-            .collect();
-        return Err(ApiError::BadRequest(issues));
-    }
-    match filters.first().copied() {
+    match Filter::parse(&params)? {
         None => active(&app, &params).await,
-        Some("updatedFrom") => feed(&app, &params).await,
-        Some(f @ ("email" | "username" | "id")) => find(&app, &params, f).await,
-        Some(relation) => related(&app, &params, relation).await,
+        Some((Filter::UpdatedFrom, from)) => feed(&app, &params, from).await,
+        Some((Filter::Unique(field), value)) => {
+            let key = field
+                .parse(value)
+                .map(|stored| field.key(&stored))
+                .map_err(|why| ApiError::bad(field.name(), why))?;
+            let found = app.store.find_active(&Lookup::Unique(field, key)).await?;
+            found_page(&params, found)
+        }
+        Some((Filter::Id, value)) => {
+            let found = find_by_ref(&app, value).await?;
+            found_page(&params, found)
+        }
+        Some((Filter::Related(relation), value)) => related(&app, &params, relation, value).await,
     }
 }
 
@@ -72,8 +62,7 @@ async fn active(app: &AppState, params: &Params) -> Result<Reply, ApiError> {
     Ok(Reply::list(page?.envelope(User::to_json, Some(total?))))
 }
 
-async fn feed(app: &AppState, params: &Params) -> Result<Reply, ApiError> {
-    let from = params.get("updatedFrom").unwrap_or_default();
+async fn feed(app: &AppState, params: &Params, from: &str) -> Result<Reply, ApiError> {
     let floor = Timestamp::parse(from)
         .filter(|t| t.is_within_years_1970_to_9999())
         .ok_or_else(|| {
@@ -97,9 +86,22 @@ async fn feed(app: &AppState, params: &Params) -> Result<Reply, ApiError> {
     Ok(Reply::list(page.envelope(User::to_json, None)))
 }
 
-/// The active user with this e-mail, username or id (or bubbleId), as a list of 0 or 1,
-/// compared by the canonical keys uniqueness uses; at most 2 storage requests.
-async fn find(app: &AppState, params: &Params, field: &'static str) -> Result<Reply, ApiError> {
+/// The active user with this id or bubbleId (as a `{ref}`): by id first when it is
+/// UUID-shaped, through the id guard, else by bubbleId.
+async fn find_by_ref(app: &AppState, value: &str) -> Result<Option<User>, ApiError> {
+    let key = UserRef::parse(value).map_err(|why| ApiError::bad("id", why))?;
+    if let UserRef::Id(id, _) = &key {
+        if let Some(user) = app.store.find_active(&Lookup::Id(*id)).await? {
+            return Ok(Some(user));
+        }
+    }
+    let by_bubble_id = UserRef::Bubble(key.bubble_id().clone());
+    Ok(app.store.get(&by_bubble_id).await?.filter(User::is_active))
+}
+
+/// A find's answer as a list of 0 or 1, compared by the canonical keys uniqueness uses;
+/// at most 2 storage requests were spent on it.
+fn found_page(params: &Params, found: Option<User>) -> Result<Reply, ApiError> {
     let size = params.number("pageSize", DEFAULT_PAGE_SIZE, 1..=MAX_PAGE_SIZE)?;
     if params.get("cursor").is_some() {
         return Err(ApiError::bad(
@@ -108,36 +110,6 @@ async fn find(app: &AppState, params: &Params, field: &'static str) -> Result<Re
         ));
     }
     let page = params.number("page", 1, 1..=usize::MAX)?;
-    let value = params.get(field).unwrap_or_default();
-    let found = match field {
-        "email" => {
-            let email = identity::parse_email(value).map_err(|why| ApiError::bad(field, why))?;
-            app.store
-                .find_active(field, &identity::email_key(&email))
-                .await?
-        }
-        "username" => {
-            let name = identity::parse_username(value).map_err(|why| ApiError::bad(field, why))?;
-            app.store
-                .find_active(field, &identity::username_key(&name))
-                .await?
-        }
-        _ => {
-            let key = UserRef::parse(value).map_err(|why| ApiError::bad(field, why))?;
-            let by_id = match &key {
-                UserRef::Id(id, _) => app.store.find_active("id", &id.to_string()).await?,
-                UserRef::Bubble(_) => None,
-            };
-            match by_id {
-                Some(user) => Some(user),
-                None => app
-                    .store
-                    .get(&UserRef::Bubble(key.bubble_id().clone()))
-                    .await?
-                    .filter(User::is_active),
-            }
-        }
-    };
     let total = u64::from(found.is_some());
     let data: Vec<_> = found
         .iter()
@@ -157,8 +129,13 @@ async fn find(app: &AppState, params: &Params, field: &'static str) -> Result<Re
 }
 
 /// The active users of a producer, seller or origin, in creation order, a page at a time.
-async fn related(app: &AppState, params: &Params, field: &'static str) -> Result<Reply, ApiError> {
-    let raw = params.get(field).unwrap_or_default();
+async fn related(
+    app: &AppState,
+    params: &Params,
+    relation: Relation,
+    raw: &str,
+) -> Result<Reply, ApiError> {
+    let field = relation.field();
     let value = uuid::Uuid::parse_str(raw)
         .map_err(|_| ApiError::bad(field, "must be a UUID"))?
         .to_string();
@@ -172,7 +149,7 @@ async fn related(app: &AppState, params: &Params, field: &'static str) -> Result
         let value = value.clone();
         async move {
             store
-                .list_related(field, &value, window(&after, skip, limit))
+                .list_related(relation, &value, window(&after, skip, limit))
                 .await
         }
     })

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod body;
 pub mod error;
+pub mod filter;
 pub mod handlers;
 pub mod limits;
 pub mod lists;

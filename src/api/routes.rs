@@ -5,6 +5,7 @@ use axum::routing::{delete, get, patch, post, put, MethodRouter};
 use http::Method;
 
 use super::auth::Scope;
+use super::filter;
 use super::handlers as h;
 use super::AppState;
 
@@ -56,10 +57,13 @@ pub struct Route {
     pub handler: MethodRouter<AppState>,
 }
 
+/// The JSON Schema of a `{ref}`: an id or a bubbleId.
+pub const REF_SCHEMA: &str = r#"{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,128}$"}"#;
+
 const REF: Param = Param {
     name: "ref",
     location: "path",
-    schema: r#"{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,128}$"}"#,
+    schema: REF_SCHEMA,
     doc: "The user's local id (UUID) or bubbleId; a UUID-shaped ref is looked up as id first. For the upsert it is the bubbleId.",
 };
 const PAGE_SIZE: Param = Param {
@@ -80,59 +84,30 @@ const CURSOR: Param = Param {
     schema: r#"{"type":"string","maxLength":2048,"pattern":"^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$"}"#,
     doc: "Opaque, signed position taken from nextPageUrl; costs about one page of reads. A page may hold fewer than pageSize items and still have a nextPageUrl.",
 };
-const UPDATED_FROM: Param = Param {
-    name: "updatedFrom",
-    location: "query",
-    schema: r#"{"type":"string","anyOf":[{"format":"date-time"},{"format":"date"}]}"#,
-    doc: "Switches to the change feed: every user, deleted ones included, with updatedAt >= this (RFC 3339 or YYYY-MM-DD, years 1970 to 9999).",
-};
 const UPSERT: Param = Param {
     name: "upsert",
     location: "query",
     schema: r#"{"type":"boolean","default":false}"#,
     doc: "Upsert each item exactly as POST /users/{bubbleId} would (created, updated, unchanged or reactivated) instead of creating it; a bubbleId twice in one batch is 400 for the later item.",
 };
-const EMAIL: Param = Param {
-    name: "email",
-    location: "query",
-    schema: r#"{"type":"string","maxLength":254}"#,
-    doc: "Find the active user with this e-mail address, compared by its canonical key (NFC, lowercase, IDNA domain): a list of 0 or 1. At most 2 storage requests. One filter at a time.",
-};
-const USERNAME: Param = Param {
-    name: "username",
-    location: "query",
-    schema: r#"{"type":"string","maxLength":128}"#,
-    doc: "Find the active user with this username, compared by its canonical key (RFC 8265 UsernameCaseMapped): a list of 0 or 1. One filter at a time.",
-};
-const ID: Param = Param {
-    name: "id",
-    location: "query",
-    schema: r#"{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,128}$"}"#,
-    doc: "Find the active user with this id or bubbleId (as {ref}): a list of 0 or 1. One filter at a time.",
-};
-const PRODUCER_ID: Param = Param {
-    name: "producerId",
-    location: "query",
-    schema: r#"{"type":"string","format":"uuid"}"#,
-    doc: "The active users of this producer, in creation order, paginated like the list (totalItems null). One filter at a time.",
-};
-const SELLER_ID: Param = Param {
-    name: "sellerId",
-    location: "query",
-    schema: r#"{"type":"string","format":"uuid"}"#,
-    doc: "The active users of this seller, in creation order, paginated like the list (totalItems null). One filter at a time.",
-};
-const ORIGIN_ID: Param = Param {
-    name: "originId",
-    location: "query",
-    schema: r#"{"type":"string","format":"uuid"}"#,
-    doc: "The active users of this origin, in creation order, paginated like the list (totalItems null). One filter at a time.",
-};
 const INCLUDE_DELETED: Param = Param {
     name: "includeDeleted",
     location: "query",
     schema: r#"{"type":"boolean","default":false}"#,
     doc: "Also answer a soft-deleted user.",
+};
+
+/// `GET /users`'s parameters: paging, then every filter.
+const LIST_PARAMS: [Param; 3 + filter::PARAMS.len()] = {
+    let mut out = [PAGE_SIZE; 3 + filter::PARAMS.len()];
+    out[1] = PAGE;
+    out[2] = CURSOR;
+    let mut i = 0;
+    while i < filter::PARAMS.len() {
+        out[3 + i] = filter::PARAMS[i];
+        i += 1;
+    }
+    out
 };
 
 /// `PUT` and `PATCH /users/{ref}`: the same merge under two methods.
@@ -264,18 +239,7 @@ pub fn routes() -> Vec<Route> {
             operation_id: "listUsers",
             summary: "Active users a page at a time, or with updatedFrom the change feed",
             scope: read,
-            params: &[
-                PAGE_SIZE,
-                PAGE,
-                CURSOR,
-                UPDATED_FROM,
-                EMAIL,
-                USERNAME,
-                ID,
-                PRODUCER_ID,
-                SELLER_ID,
-                ORIGIN_ID,
-            ],
+            params: &LIST_PARAMS,
             body: None,
             success: (200, "UserList"),
             errors: &[400],

@@ -79,13 +79,59 @@ pub fn email_key(stored: &str) -> String {
     format!("{local}@{domain}")
 }
 
-/// The key of a unique field's value: `field` is `email` or `username`.
-pub fn key(field: &str, stored: &str) -> String {
-    if field == "email" {
-        email_key(stored)
-    } else {
-        username_key(stored)
+/// A field whose value two active users may not share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum UniqueField {
+    /// `email`.
+    Email,
+    /// `username`.
+    Username,
+}
+
+impl UniqueField {
+    /// Both unique fields.
+    pub const ALL: [UniqueField; 2] = [UniqueField::Email, UniqueField::Username];
+
+    /// The JSON name, which a 409 names.
+    pub const fn name(self) -> &'static str {
+        match self {
+            UniqueField::Email => "email",
+            UniqueField::Username => "username",
+        }
     }
+
+    /// The field's position in [`super::FIELDS`].
+    pub fn index(self) -> usize {
+        match self {
+            UniqueField::Email => super::fields::EMAIL,
+            UniqueField::Username => super::fields::USERNAME,
+        }
+    }
+
+    /// The canonical key of a stored value of this field.
+    pub fn key(self, stored: &str) -> String {
+        match self {
+            UniqueField::Email => email_key(stored),
+            UniqueField::Username => username_key(stored),
+        }
+    }
+
+    /// A value as it is stored, or why it is refused.
+    pub fn parse(self, s: &str) -> Result<String, String> {
+        match self {
+            UniqueField::Email => parse_email(s),
+            UniqueField::Username => parse_username(s),
+        }
+    }
+}
+
+/// A unique value an active user holds: the field and its canonical key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Guard {
+    /// Which field.
+    pub field: UniqueField,
+    /// The canonical key that two active users may not share.
+    pub key: String,
 }
 
 #[cfg(test)]

@@ -3,13 +3,19 @@
 pub mod fields;
 pub mod identity;
 pub mod ids;
+pub mod issue;
+pub mod patch;
+pub mod plan;
+pub mod relation;
 pub mod time;
 pub mod user;
 
 pub use fields::{Field, Kind, Value, FIELDS};
+pub use identity::{Guard, UniqueField};
 pub use ids::{BubbleId, UserRef};
+pub use issue::FieldIssue;
+pub use patch::Patch;
+pub use plan::{DomainError, Intent, Plan, Transition};
+pub use relation::Relation;
 pub use time::Timestamp;
-pub use user::{
-    feed_key_of, shard_of, DeletionRecord, DomainError, FieldIssue, Guard, Intent, Patch, Plan,
-    Profile, Transition, User,
-};
+pub use user::{DeletionRecord, Profile, User};

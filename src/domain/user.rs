@@ -1,9 +1,10 @@
-//! The user, the merge patch that writes it, and the transitions every write is made of.
+//! The user as stored, its writable fields, and the record a deletion leaves.
 
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
-use super::fields::{field_index, Value, EMAIL, FIELDS, USERNAME};
+use super::fields::{Value, FIELDS};
+use super::identity::{Guard, UniqueField};
 use super::ids::BubbleId;
 use super::time::Timestamp;
 
@@ -36,127 +37,10 @@ impl Profile {
             .filter_map(|(i, v)| v.as_ref().map(|v| (i, v)))
     }
 
-    fn text(&self, i: usize) -> Option<&str> {
+    /// The text value of field `i`, if set.
+    pub fn text(&self, i: usize) -> Option<&str> {
         self.get(i).and_then(Value::as_text)
     }
-}
-
-/// A field that must be unique among active users, with its case-folded key.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Guard {
-    /// `email` or `username`: what a 409 names.
-    pub field: &'static str,
-    /// The canonical key (see [`super::identity`]) that two active users may not share.
-    pub key: String,
-}
-
-/// One problem with one field of a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldIssue {
-    /// The offending field (or parameter, or header).
-    pub field: String,
-    /// What is wrong with it.
-    pub reason: String,
-}
-
-impl FieldIssue {
-    /// A problem with `field`.
-    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            reason: reason.into(),
-        }
-    }
-}
-
-/// A validated JSON Merge Patch for a user: per field absent, erase (`null`) or set.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Patch {
-    slots: Vec<Option<Option<Value>>>,
-    /// The `bubbleId` the body names, if it names one; it must match the user's.
-    pub bubble_id: Option<BubbleId>,
-}
-
-/// Body fields the service owns: accepted and ignored (the seed's example sends them).
-const IGNORED: [&str; 2] = ["createdAt", "updatedAt"];
-/// Body fields a client may never write.
-const FORBIDDEN: [&str; 3] = ["id", "version", "deletedAt"];
-
-impl Patch {
-    /// Validates a request body; every problem found is reported, not just the first.
-    pub fn from_json(body: &Json) -> Result<Self, Vec<FieldIssue>> {
-        let Some(object) = body.as_object() else {
-            return Err(vec![FieldIssue::new("body", "must be a JSON object")]);
-        };
-        Self::from_object(object)
-    }
-
-    fn from_object(object: &Map<String, Json>) -> Result<Self, Vec<FieldIssue>> {
-        let mut patch = Patch {
-            slots: vec![None; FIELDS.len()],
-            bubble_id: None,
-        };
-        let mut issues = Vec::new();
-        for (name, json) in object {
-            let name = name.as_str();
-            if FORBIDDEN.contains(&name) {
-                issues.push(FieldIssue::new(
-                    name,
-                    "is owned by the service and cannot be written",
-                ));
-            } else if IGNORED.contains(&name) {
-                continue;
-            } else if name == "bubbleId" {
-                match json.as_str().map(BubbleId::parse) {
-                    Some(Ok(b)) => patch.bubble_id = Some(b),
-                    Some(Err(why)) => issues.push(FieldIssue::new(name, why)),
-                    None => issues.push(FieldIssue::new(name, "must be a string")),
-                }
-            } else if let Some(i) = field_index(name) {
-                match json {
-                    Json::Null => patch.slots[i] = Some(None),
-                    _ => match FIELDS[i].parse(json) {
-                        Ok(v) => patch.slots[i] = Some(Some(v)),
-                        Err(why) => issues.push(FieldIssue::new(name, why)),
-                    },
-                }
-            } else {
-                issues.push(FieldIssue::new(truncate(name), "is not a field of a user"));
-            }
-        }
-        if issues.is_empty() {
-            Ok(patch)
-        } else {
-            Err(issues)
-        }
-    }
-
-    /// The fields the patch touches: `Some(value)` sets, `None` erases.
-    pub fn changes(&self) -> impl Iterator<Item = (usize, Option<&Value>)> {
-        self.slots
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| s.as_ref().map(|v| (i, v.as_ref())))
-    }
-
-    /// What the patch does to field `i`: `None` leaves it, `Some(None)` erases it,
-    /// `Some(Some(v))` sets it.
-    pub fn change(&self, i: usize) -> Option<Option<&Value>> {
-        self.slots.get(i)?.as_ref().map(Option::as_ref)
-    }
-
-    /// The profile after merging this patch into `profile`.
-    pub fn apply(&self, profile: &Profile) -> Profile {
-        let mut out = profile.clone();
-        for (i, v) in self.changes() {
-            out.set(i, v.cloned());
-        }
-        out
-    }
-}
-
-fn truncate(name: &str) -> String {
-    name.chars().take(64).collect()
 }
 
 /// A user as stored.
@@ -189,12 +73,12 @@ impl User {
         if !self.is_active() {
             return Vec::new();
         }
-        [(EMAIL, "email"), (USERNAME, "username")]
+        UniqueField::ALL
             .into_iter()
-            .filter_map(|(i, field)| {
-                self.profile.text(i).map(|v| Guard {
+            .filter_map(|field| {
+                self.profile.text(field.index()).map(|v| Guard {
                     field,
-                    key: super::identity::key(field, v),
+                    key: field.key(v),
                 })
             })
             .collect()
@@ -202,7 +86,12 @@ impl User {
 
     /// The user's e-mail address, if any.
     pub fn email(&self) -> Option<&str> {
-        self.profile.text(EMAIL)
+        self.unique(UniqueField::Email)
+    }
+
+    /// The value of a unique field, if set.
+    pub fn unique(&self, field: UniqueField) -> Option<&str> {
+        self.profile.text(field.index())
     }
 
     /// A text field's value by name, if set.
@@ -212,17 +101,7 @@ impl User {
 
     /// The user's username, if any.
     pub fn username(&self) -> Option<&str> {
-        self.profile.text(USERNAME)
-    }
-
-    /// Position in the active list: creation order, never changed by updates.
-    pub fn active_key(&self) -> String {
-        format!("{}#{}", self.created_at.to_rfc3339(), self.bubble_id)
-    }
-
-    /// Position in the change feed: (`updatedAt`, `bubbleId`).
-    pub fn feed_key(&self) -> String {
-        feed_key_of(self.updated_at, &self.bubble_id)
+        self.unique(UniqueField::Username)
     }
 
     /// The user as the API shows it: every field, `null` when unset.
@@ -253,16 +132,6 @@ impl User {
     }
 }
 
-/// The change-feed position of a user updated at `at`.
-pub fn feed_key_of(at: Timestamp, bubble_id: &BubbleId) -> String {
-    format!("{}#{}", at.to_rfc3339(), bubble_id)
-}
-
-/// The shard (of `shards`) an id's index entries and counter updates go to.
-pub fn shard_of(id: &Uuid, shards: u32) -> u32 {
-    (id.as_u128() % u128::from(shards.max(1))) as u32
-}
-
 /// One soft deletion, kept in the deleted history for good.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeletionRecord {
@@ -281,11 +150,6 @@ pub struct DeletionRecord {
 }
 
 impl DeletionRecord {
-    /// Position in the history: (`deletedAt`, `id`), listed newest first.
-    pub fn history_key(&self) -> String {
-        format!("{}#{}", self.deleted_at.to_rfc3339(), self.id)
-    }
-
     /// The record as the API shows it.
     pub fn to_json(&self) -> Json {
         let opt = |v: &Option<String>| v.clone().map_or(Json::Null, Json::String);
@@ -297,335 +161,5 @@ impl DeletionRecord {
             "deletedAt": self.deleted_at.to_rfc3339(),
             "deletedBy": self.deleted_by,
         })
-    }
-}
-
-/// A write to perform: the user before (none for a creation) and after.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Transition {
-    /// The user as read; the write is conditional on it being still current.
-    pub old: Option<User>,
-    /// The user to store.
-    pub new: User,
-    /// The history record a deletion appends.
-    pub deletion: Option<DeletionRecord>,
-}
-
-impl Transition {
-    /// Unique values the new user takes that the old one did not hold.
-    pub fn claims(&self) -> Vec<Guard> {
-        let held = self.old.as_ref().map(User::guards).unwrap_or_default();
-        self.new
-            .guards()
-            .into_iter()
-            .filter(|g| !held.contains(g))
-            .collect()
-    }
-
-    /// Unique values the old user held that the new one gives up.
-    pub fn releases(&self) -> Vec<Guard> {
-        let kept = self.new.guards();
-        let held = self.old.as_ref().map(User::guards).unwrap_or_default();
-        held.into_iter().filter(|g| !kept.contains(g)).collect()
-    }
-
-    /// How the number of active users changes: -1, 0 or +1.
-    pub fn active_delta(&self) -> i64 {
-        let was = self.old.as_ref().is_some_and(User::is_active);
-        i64::from(self.new.is_active()) - i64::from(was)
-    }
-
-    /// Whether the write touches nothing but the user's own item.
-    pub fn is_simple(&self) -> bool {
-        self.claims().is_empty()
-            && self.releases().is_empty()
-            && self.active_delta() == 0
-            && self.deletion.is_none()
-    }
-}
-
-/// Why a planned write cannot happen.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DomainError {
-    /// No such user, or it is soft-deleted.
-    #[error("user not found")]
-    NotFound,
-    /// The bubbleId is already used (batch create).
-    #[error("bubbleId already exists")]
-    BubbleIdTaken,
-    /// `If-Match` names another version than the current one.
-    #[error("version mismatch")]
-    PreconditionFailed,
-    /// The body's bubbleId is not the user's.
-    #[error("bubbleId cannot be changed")]
-    BubbleIdMismatch,
-}
-
-/// What a request asks of a user, before it is planned against the current one.
-#[derive(Debug, Clone)]
-pub enum Intent<'a> {
-    /// Create or merge (reactivating a deleted user).
-    Upsert(&'a BubbleId, &'a Patch),
-    /// Create only: an existing bubbleId is refused.
-    Create(&'a BubbleId, &'a Patch),
-    /// Merge into an existing active user.
-    Update(&'a Patch),
-    /// Soft delete by the named key.
-    Delete(&'a str),
-    /// Reactivate a soft-deleted user.
-    Restore,
-}
-
-/// The outcome of planning: nothing to write, or a transition to make.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Plan {
-    /// The request changes nothing: no write, the user as it is.
-    Unchanged(User),
-    /// The write to make.
-    Write(Box<Transition>),
-}
-
-impl Intent<'_> {
-    /// Plans this intent against the current user (`None`: no user with that key).
-    ///
-    /// Both stores call this, so they agree on every rule; they differ only in how they
-    /// read `current` and make the write conditional on it.
-    pub fn plan(&self, current: Option<&User>, expect: Option<u64>) -> Result<Plan, DomainError> {
-        if let Some((own, claimed)) = self.bubble_ids(current) {
-            if claimed != own {
-                return Err(DomainError::BubbleIdMismatch);
-            }
-        }
-        if let Some(v) = expect {
-            if current.map(|u| u.version) != Some(v) {
-                return Err(match current {
-                    Some(u) if u.is_active() || self.reaches_deleted() => {
-                        DomainError::PreconditionFailed
-                    }
-                    None if matches!(self, Intent::Upsert(..) | Intent::Create(..)) => {
-                        DomainError::PreconditionFailed
-                    }
-                    _ => DomainError::NotFound,
-                });
-            }
-        }
-        let now = Timestamp::now();
-        match (self, current) {
-            (Intent::Upsert(bubble_id, patch) | Intent::Create(bubble_id, patch), None) => {
-                Ok(Plan::Write(Box::new(Transition {
-                    old: None,
-                    new: User {
-                        id: Uuid::new_v4(),
-                        bubble_id: (*bubble_id).clone(),
-                        profile: patch.apply(&Profile::default()),
-                        created_at: now,
-                        updated_at: now,
-                        deleted_at: None,
-                        version: 1,
-                    },
-                    deletion: None,
-                })))
-            }
-            (Intent::Create(..), Some(_)) => Err(DomainError::BubbleIdTaken),
-            (Intent::Upsert(_, patch), Some(user)) => merge(user, patch, now, true),
-            (Intent::Update(patch), Some(user)) if user.is_active() => {
-                merge(user, patch, now, false)
-            }
-            (Intent::Delete(by), Some(user)) if user.is_active() => {
-                let mut new = next_version(user, now);
-                new.deleted_at = Some(new.updated_at);
-                let deletion = DeletionRecord {
-                    id: user.id,
-                    bubble_id: user.bubble_id.clone(),
-                    email: user.email().map(str::to_owned),
-                    username: user.username().map(str::to_owned),
-                    deleted_at: new.updated_at,
-                    deleted_by: (*by).to_owned(),
-                };
-                Ok(Plan::Write(Box::new(Transition {
-                    old: Some(user.clone()),
-                    new,
-                    deletion: Some(deletion),
-                })))
-            }
-            (Intent::Restore, Some(user)) if !user.is_active() => {
-                let mut new = next_version(user, now);
-                new.deleted_at = None;
-                Ok(Plan::Write(Box::new(Transition {
-                    old: Some(user.clone()),
-                    new,
-                    deletion: None,
-                })))
-            }
-            (Intent::Restore, Some(user)) => Ok(Plan::Unchanged(user.clone())),
-            _ => Err(DomainError::NotFound),
-        }
-    }
-
-    /// The bubbleId being written and the one the body names, when the body names one:
-    /// they must be equal (the body cannot move a user to another key).
-    fn bubble_ids<'u>(&'u self, current: Option<&'u User>) -> Option<(&'u BubbleId, &'u BubbleId)> {
-        let (own, patch) = match self {
-            Intent::Upsert(b, p) | Intent::Create(b, p) => (Some(*b), *p),
-            Intent::Update(p) => (current.map(|u| &u.bubble_id), *p),
-            Intent::Delete(_) | Intent::Restore => return None,
-        };
-        Some((own?, patch.bubble_id.as_ref()?))
-    }
-
-    fn reaches_deleted(&self) -> bool {
-        matches!(self, Intent::Upsert(..) | Intent::Restore)
-    }
-}
-
-fn next_version(user: &User, now: Timestamp) -> User {
-    User {
-        updated_at: now.after(user.updated_at),
-        version: user.version + 1,
-        ..user.clone()
-    }
-}
-
-fn merge(
-    user: &User,
-    patch: &Patch,
-    now: Timestamp,
-    reactivate: bool,
-) -> Result<Plan, DomainError> {
-    let profile = patch.apply(&user.profile);
-    let revive = reactivate && !user.is_active();
-    if profile == user.profile && !revive {
-        return Ok(Plan::Unchanged(user.clone()));
-    }
-    let mut new = next_version(user, now);
-    new.profile = profile;
-    if revive {
-        new.deleted_at = None;
-    }
-    Ok(Plan::Write(Box::new(Transition {
-        old: Some(user.clone()),
-        new,
-        deletion: None,
-    })))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn patch(body: Json) -> Patch {
-        Patch::from_json(&body).expect("valid patch")
-    }
-
-    fn created(body: Json) -> User {
-        let b = BubbleId::parse("b1").unwrap();
-        let p = patch(body);
-        match Intent::Upsert(&b, &p).plan(None, None).unwrap() {
-            Plan::Write(t) => t.new,
-            Plan::Unchanged(_) => panic!("a creation writes"),
-        }
-    }
-
-    fn written(plan: Result<Plan, DomainError>) -> Transition {
-        match plan.unwrap() {
-            Plan::Write(t) => *t,
-            Plan::Unchanged(_) => panic!("expected a write"),
-        }
-    }
-
-    #[test]
-    fn absent_fields_stay_and_null_erases() {
-        let user = created(json!({"firstName": "Ada", "lastName": "Lovelace"}));
-        let p = patch(json!({"firstName": null}));
-        let t = written(Intent::Update(&p).plan(Some(&user), None));
-        assert_eq!(t.new.profile.get(field_index("firstName").unwrap()), None);
-        assert_eq!(
-            t.new.profile.get(field_index("lastName").unwrap()),
-            Some(&Value::Text("Lovelace".into()))
-        );
-        assert_eq!(t.new.version, 2);
-        assert!(t.new.updated_at > user.updated_at);
-    }
-
-    #[test]
-    fn a_patch_that_changes_nothing_plans_no_write() {
-        let user = created(json!({"firstName": "Ada"}));
-        let p = patch(json!({"firstName": "Ada", "updatedAt": "2024-01-19T12:45:04.147Z"}));
-        assert_eq!(
-            Intent::Update(&p).plan(Some(&user), None),
-            Ok(Plan::Unchanged(user))
-        );
-    }
-
-    #[test]
-    fn every_bad_field_is_reported_by_name() {
-        let issues = Patch::from_json(&json!({"id": "x", "nope": 1, "email": "bad"})).unwrap_err();
-        let names: Vec<_> = issues.iter().map(|i| i.field.as_str()).collect();
-        assert_eq!(names, ["id", "nope", "email"]);
-    }
-
-    #[test]
-    fn a_stale_if_match_is_a_failed_precondition() {
-        let user = created(json!({}));
-        let p = patch(json!({"firstName": "x"}));
-        assert_eq!(
-            Intent::Update(&p).plan(Some(&user), Some(7)),
-            Err(DomainError::PreconditionFailed)
-        );
-    }
-
-    #[test]
-    fn deleting_releases_the_guards_and_records_the_deletion() {
-        let user = created(json!({"email": "A@x.io", "username": "ada"}));
-        let t = written(Intent::Delete("ops").plan(Some(&user), None));
-        assert_eq!(t.releases().len(), 2);
-        assert!(t.claims().is_empty());
-        assert_eq!(t.active_delta(), -1);
-        assert_eq!(t.deletion.unwrap().email.as_deref(), Some("A@x.io"));
-    }
-
-    #[test]
-    fn an_email_change_of_case_only_keeps_the_guard() {
-        let user = created(json!({"email": "A@x.io"}));
-        let p = patch(json!({"email": "a@X.io"}));
-        let t = written(Intent::Update(&p).plan(Some(&user), None));
-        assert!(t.is_simple());
-    }
-
-    #[test]
-    fn upserting_a_deleted_user_reactivates_it_with_the_same_id() {
-        let user = created(json!({"email": "a@x.io"}));
-        let deleted = written(Intent::Delete("k").plan(Some(&user), None)).new;
-        let b = user.bubble_id.clone();
-        let p = patch(json!({}));
-        let t = written(Intent::Upsert(&b, &p).plan(Some(&deleted), None));
-        assert_eq!(t.new.id, user.id);
-        assert!(t.new.is_active());
-        assert_eq!(t.claims().len(), 1);
-    }
-
-    #[test]
-    fn a_creation_refuses_a_body_naming_another_bubble_id() {
-        let b = BubbleId::parse("path-id").unwrap();
-        let p = patch(json!({"bubbleId": "other"}));
-        assert_eq!(
-            Intent::Upsert(&b, &p).plan(None, None),
-            Err(DomainError::BubbleIdMismatch)
-        );
-        assert_eq!(
-            Intent::Create(&b, &p).plan(None, None),
-            Err(DomainError::BubbleIdMismatch)
-        );
-    }
-
-    #[test]
-    fn a_body_bubble_id_must_be_the_users() {
-        let user = created(json!({}));
-        let p = patch(json!({"bubbleId": "other"}));
-        assert_eq!(
-            Intent::Update(&p).plan(Some(&user), None),
-            Err(DomainError::BubbleIdMismatch)
-        );
     }
 }

@@ -7,9 +7,11 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use super::{Slice, StoreError, UserStore, Window};
+use super::positions::{active_key, feed_key, history_key};
+use super::{Lookup, Slice, StoreError, UserStore, Window};
 use crate::domain::{
-    BubbleId, DeletionRecord, DomainError, Intent, Plan, Transition, User, UserRef,
+    BubbleId, DeletionRecord, DomainError, Intent, Plan, Relation, Transition, UniqueField, User,
+    UserRef,
 };
 
 #[derive(Default)]
@@ -17,7 +19,7 @@ struct State {
     users: HashMap<BubbleId, User>,
     by_id: HashMap<Uuid, BubbleId>,
     /// `(field, key)` → owner's bubbleId, for active users only.
-    guards: HashMap<(&'static str, String), BubbleId>,
+    guards: HashMap<(UniqueField, String), BubbleId>,
     active: BTreeMap<String, BubbleId>,
     feed: BTreeMap<String, BubbleId>,
     history: BTreeMap<String, DeletionRecord>,
@@ -74,15 +76,15 @@ impl State {
             self.guards.insert((g.field, g.key), me.clone());
         }
         if let Some(old) = &t.old {
-            self.feed.remove(&old.feed_key());
-            self.active.remove(&old.active_key());
+            self.feed.remove(&feed_key(old));
+            self.active.remove(&active_key(old));
         }
-        self.feed.insert(t.new.feed_key(), me.clone());
+        self.feed.insert(feed_key(&t.new), me.clone());
         if t.new.is_active() {
-            self.active.insert(t.new.active_key(), me.clone());
+            self.active.insert(active_key(&t.new), me.clone());
         }
         if let Some(d) = t.deletion {
-            self.history.insert(d.history_key(), d);
+            self.history.insert(history_key(&d), d);
         }
         self.by_id.insert(t.new.id, me.clone());
         self.users.insert(me.clone(), t.new.clone());
@@ -165,17 +167,11 @@ impl UserStore for MemoryStore {
         Ok(Slice::new(items, next))
     }
 
-    async fn find_active(
-        &self,
-        field: &'static str,
-        key: &str,
-    ) -> Result<Option<User>, StoreError> {
+    async fn find_active(&self, lookup: &Lookup) -> Result<Option<User>, StoreError> {
         let state = self.lock();
-        let owner = match field {
-            "id" => Uuid::parse_str(key)
-                .ok()
-                .and_then(|id| state.by_id.get(&id).cloned()),
-            _ => state.guards.get(&(field, key.to_owned())).cloned(),
+        let owner = match lookup {
+            Lookup::Id(id) => state.by_id.get(id).cloned(),
+            Lookup::Unique(field, key) => state.guards.get(&(*field, key.clone())).cloned(),
         };
         Ok(owner
             .and_then(|b| state.users.get(&b).cloned())
@@ -184,7 +180,7 @@ impl UserStore for MemoryStore {
 
     async fn list_related(
         &self,
-        field: &'static str,
+        relation: Relation,
         value: &str,
         window: Window<'_>,
     ) -> Result<Slice<User>, StoreError> {
@@ -192,7 +188,7 @@ impl UserStore for MemoryStore {
         let related: BTreeMap<String, BubbleId> = state
             .active
             .iter()
-            .filter(|(_, b)| state.users[*b].text(field) == Some(value))
+            .filter(|(_, b)| state.users[*b].text(relation.field()) == Some(value))
             .map(|(k, b)| (k.clone(), b.clone()))
             .collect();
         let (keys, next) = page(&related, None, window, true);

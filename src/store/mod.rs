@@ -5,14 +5,18 @@
 //! planning again when another writer got there first.
 
 use async_trait::async_trait;
+use uuid::Uuid;
 
-use crate::domain::{BubbleId, DeletionRecord, DomainError, Intent, User, UserRef};
+use crate::domain::{
+    BubbleId, DeletionRecord, DomainError, Intent, Relation, UniqueField, User, UserRef,
+};
 
 pub mod batch;
 pub mod dynamo;
 pub mod memory;
 pub mod merge;
 pub mod meter;
+pub mod positions;
 pub mod retry;
 
 /// What went wrong in storage, in the terms the API answers with.
@@ -22,14 +26,23 @@ pub enum StoreError {
     #[error(transparent)]
     Domain(#[from] DomainError),
     /// Another active user holds this `email` or `username`.
-    #[error("{0} already used")]
-    Duplicate(&'static str),
+    #[error("{0:?} already used")]
+    Duplicate(UniqueField),
     /// Throttled or unreachable after retries: the client should come back later.
     #[error("storage unavailable")]
     Unavailable,
     /// Anything else: logged, never shown to a client.
     #[error("storage failure: {0}")]
     Backend(String),
+}
+
+/// How to find one active user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// By the canonical key of a unique field (see [`crate::domain::identity`]).
+    Unique(UniqueField, String),
+    /// By local id.
+    Id(Uuid),
 }
 
 /// One page of a list, and where the next one starts.
@@ -130,16 +143,13 @@ pub trait UserStore: Send + Sync {
         Ok(Slice::new(users, None))
     }
 
-    /// The active user holding the unique value `key` of `field`: `email` or `username` (a
-    /// canonical key, see [`crate::domain::identity`]) or `id`; strongly consistent.
-    async fn find_active(&self, field: &'static str, key: &str)
-        -> Result<Option<User>, StoreError>;
+    /// The active user `lookup` finds; strongly consistent.
+    async fn find_active(&self, lookup: &Lookup) -> Result<Option<User>, StoreError>;
 
-    /// Active users whose relation `field` (`producerId`, `sellerId`, `originId`) is
-    /// `value`, in creation order, in `window`.
+    /// Active users whose `relation` is `value`, in creation order, in `window`.
     async fn list_related(
         &self,
-        field: &'static str,
+        relation: Relation,
         value: &str,
         window: Window<'_>,
     ) -> Result<Slice<User>, StoreError>;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use common::Client;
 use serde_json::json;
+use users_api::domain::Relation;
 use users_api::store::meter::{self, Meter};
 use users_api::store::{UserStore, Window};
 
@@ -406,7 +407,7 @@ async fn finding_a_user_costs_two_requests_and_a_relation_page_two_rounds() {
         let m = Arc::new(Meter::default());
         let page = meter::scope(
             m.clone(),
-            shared.list_related("producerId", p, Window::after(after.as_deref(), 10)),
+            shared.list_related(Relation::Producer, p, Window::after(after.as_deref(), 10)),
         )
         .await
         .unwrap();

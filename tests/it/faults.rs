@@ -23,10 +23,10 @@ use aws_sdk_dynamodb::Client as Dynamo;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use common::Client;
 use serde_json::json;
-use users_api::domain::{BubbleId, DeletionRecord, Intent, Patch, Plan, User, UserRef};
+use users_api::domain::{BubbleId, DeletionRecord, Intent, Patch, Plan, Relation, User, UserRef};
 use users_api::store::dynamo::item::{user_item, Item};
 use users_api::store::dynamo::{client_settings, local_client_with, DynamoStore};
-use users_api::store::{Slice, StoreError, UserStore, Window};
+use users_api::store::{Lookup, Slice, StoreError, UserStore, Window};
 
 const THROTTLED: &str = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate exceeded"}"#;
 
@@ -384,16 +384,16 @@ impl UserStore for Hung {
     async fn count_active(&self) -> Result<u64, StoreError> {
         self.0.count_active().await
     }
-    async fn find_active(&self, f: &'static str, k: &str) -> Result<Option<User>, StoreError> {
-        self.0.find_active(f, k).await
+    async fn find_active(&self, lookup: &Lookup) -> Result<Option<User>, StoreError> {
+        self.0.find_active(lookup).await
     }
     async fn list_related(
         &self,
-        field: &'static str,
+        relation: Relation,
         value: &str,
         window: Window<'_>,
     ) -> Result<Slice<User>, StoreError> {
-        self.0.list_related(field, value, window).await
+        self.0.list_related(relation, value, window).await
     }
 }
 

@@ -480,7 +480,7 @@ async fn the_key_migration_moves_legacy_guards_to_canonical_keys() {
     let raw = local_client(&common::dynamo_endpoint());
     let guard = |key: &str| {
         guard_key(&users_api::domain::Guard {
-            field: "email",
+            field: users_api::domain::UniqueField::Email,
             key: key.to_owned(),
         })
     };

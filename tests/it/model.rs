@@ -10,8 +10,8 @@ use std::sync::Arc;
 use common::invariants;
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
-use users_api::domain::{identity, BubbleId, Intent, Patch, User, UserRef};
-use users_api::store::{batch, StoreError, UserStore, Window};
+use users_api::domain::{identity, BubbleId, Intent, Patch, UniqueField, User, UserRef};
+use users_api::store::{batch, Lookup, StoreError, UserStore, Window};
 
 const BUBBLES: [&str; 4] = ["b0", "b1", "b2", "b3"];
 const EMAILS: [&str; 3] = ["a@x.io", "A@X.io", "c@x.io"];
@@ -81,7 +81,7 @@ fn observed(r: Result<User, StoreError>) -> String {
             format!("ok deleted={deleted} {j}")
         }
         Err(StoreError::Domain(d)) => format!("domain {d:?}"),
-        Err(StoreError::Duplicate(f)) => format!("duplicate {f}"),
+        Err(StoreError::Duplicate(f)) => format!("duplicate {}", f.name()),
         Err(e) => panic!("storage failure in a model run: {e:?}"),
     }
 }
@@ -113,12 +113,18 @@ async fn run(store: &Arc<dyn UserStore>, op: &Op) -> Vec<String> {
         }
         Op::FindEmail(i) => {
             let key = identity::email_key(EMAILS[*i]);
-            let found = store.find_active("email", &key).await.unwrap();
+            let found = store
+                .find_active(&Lookup::Unique(UniqueField::Email, key))
+                .await
+                .unwrap();
             vec![format!("{:?}", found.map(|u| u.bubble_id))]
         }
         Op::FindUsername(i) => {
             let key = identity::username_key(USERNAMES[*i]);
-            let found = store.find_active("username", &key).await.unwrap();
+            let found = store
+                .find_active(&Lookup::Unique(UniqueField::Username, key))
+                .await
+                .unwrap();
             vec![format!("{:?}", found.map(|u| u.bubble_id))]
         }
         Op::BatchUpsert(items) => {

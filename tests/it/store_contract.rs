@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use serde_json::{json, Value};
-use users_api::domain::{BubbleId, DomainError, Intent, Patch, User, UserRef};
+use users_api::domain::{BubbleId, DomainError, Intent, Patch, UniqueField, User, UserRef};
 use users_api::store::{StoreError, UserStore, Window};
 
 type Store = Arc<dyn UserStore>;
@@ -46,7 +46,7 @@ fn field(user: &User, name: &str) -> Value {
 }
 
 fn is_duplicate(r: Result<User, StoreError>, name: &str) -> bool {
-    matches!(r, Err(StoreError::Duplicate(f)) if f == name)
+    matches!(r, Err(StoreError::Duplicate(f)) if f.name() == name)
 }
 
 async fn an_upsert_creates_a_user_with_a_fresh_id_at_version_1(store: Store) {
@@ -209,7 +209,7 @@ async fn concurrent_claims_of_one_email_leave_one_owner(store: Store) {
     for t in tasks {
         match t.await.unwrap() {
             Ok(_) => winners += 1,
-            Err(StoreError::Duplicate("email")) => {}
+            Err(StoreError::Duplicate(UniqueField::Email)) => {}
             Err(e) => panic!("unexpected {e:?}"),
         }
     }

@@ -82,6 +82,24 @@ impl UpdateExpr {
         self.conditions.push(format!("{n} < {v}"));
     }
 
+    /// The write happens only if it changes at least one of `attrs`: an attribute differs
+    /// from the value it would be set to, or (`None`) exists and would be removed.
+    pub fn require_any_change(&mut self, attrs: Vec<(&str, Option<AttributeValue>)>) {
+        let parts: Vec<String> = attrs
+            .into_iter()
+            .map(|(attr, value)| {
+                let n = self.name(attr);
+                match value {
+                    Some(v) => format!("NOT {n} = {}", self.value(v)),
+                    None => format!("attribute_exists({n})"),
+                }
+            })
+            .collect();
+        if !parts.is_empty() {
+            self.conditions.push(format!("({})", parts.join(" OR ")));
+        }
+    }
+
     /// The update expression: `SET a, b REMOVE c`.
     pub fn update(&self) -> String {
         let mut out = String::new();

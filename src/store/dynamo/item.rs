@@ -8,8 +8,10 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use uuid::Uuid;
 
+use crate::store::positions::{active_key, feed_key, history_key};
+
 use crate::domain::{
-    shard_of, BubbleId, DeletionRecord, Guard, Kind, Profile, Timestamp, User, Value, FIELDS,
+    BubbleId, DeletionRecord, Guard, Kind, Profile, Timestamp, UniqueField, User, Value, FIELDS,
 };
 
 /// A DynamoDB item.
@@ -91,22 +93,22 @@ pub fn user_item(user: &User, shards: u32) -> Item {
         item.insert(FIELDS[i].name.into(), value_attr(v));
     }
     for g in user.guards() {
-        item.insert(guard_attr(&g).into(), s(g.key));
+        item.insert(guard_attr(g.field).into(), s(g.key));
     }
     item.insert(CREATED_AT.into(), s(user.created_at.to_rfc3339()));
     item.insert(UPDATED_AT.into(), s(user.updated_at.to_rfc3339()));
     item.insert(VERSION.into(), n(user.version));
     item.insert(FEED_SHARD.into(), s(shard.clone()));
-    item.insert(FEED_KEY.into(), s(user.feed_key()));
+    item.insert(FEED_KEY.into(), s(feed_key(user)));
     match user.deleted_at {
         Some(t) => {
             item.insert(DELETED_AT.into(), s(t.to_rfc3339()));
         }
         None => {
             item.insert(ACTIVE_SHARD.into(), s(shard));
-            item.insert(ACTIVE_KEY.into(), s(user.active_key()));
+            item.insert(ACTIVE_KEY.into(), s(active_key(user)));
             for r in super::schema::RELATIONS {
-                if let Some(v) = user.text(r.field) {
+                if let Some(v) = user.text(r.relation.field()) {
                     item.insert(r.attribute.into(), s(v));
                 }
             }
@@ -115,12 +117,16 @@ pub fn user_item(user: &User, shards: u32) -> Item {
     item
 }
 
-/// The user-item attribute that mirrors a guard's key.
-pub fn guard_attr(g: &Guard) -> &'static str {
-    if g.field == "email" {
-        EMAIL_KEY
-    } else {
-        USERNAME_KEY
+/// The shard (of `shards`) an id's index entries and counter updates go to.
+pub fn shard_of(id: &Uuid, shards: u32) -> u32 {
+    (id.as_u128() % u128::from(shards.max(1))) as u32
+}
+
+/// The user-item attribute that mirrors a unique field's guard key.
+pub fn guard_attr(field: UniqueField) -> &'static str {
+    match field {
+        UniqueField::Email => EMAIL_KEY,
+        UniqueField::Username => USERNAME_KEY,
     }
 }
 
@@ -172,7 +178,7 @@ pub fn user_from_item(item: &Item) -> Result<User, String> {
 /// The meta-table key of a guard.
 pub fn guard_key(g: &Guard) -> Item {
     Item::from([
-        (PK.into(), s(format!("{}#{}", g.field, g.key))),
+        (PK.into(), s(format!("{}#{}", g.field.name(), g.key))),
         (SK.into(), s("guard")),
     ])
 }
@@ -200,7 +206,7 @@ pub fn history_partition(shard: u32) -> String {
 pub fn deletion_item(d: &DeletionRecord, shards: u32) -> Item {
     let mut item = Item::from([
         (PK.into(), s(history_partition(shard_of(&d.id, shards)))),
-        (SK.into(), s(d.history_key())),
+        (SK.into(), s(history_key(d))),
         (ID.into(), s(d.id.to_string())),
         (BUBBLE_ID.into(), s(d.bubble_id.as_str())),
         (DELETED_AT.into(), s(d.deleted_at.to_rfc3339())),

@@ -215,7 +215,7 @@ pub async fn related(
     let items = page
         .iter()
         .filter_map(|(_, b)| users.remove(b))
-        .filter(|u| u.is_active() && u.text(relation.field) == Some(value))
+        .filter(|u| u.is_active() && u.text(relation.relation.field()) == Some(value))
         .collect();
     Ok(Slice {
         unreadable: read.unreadable,

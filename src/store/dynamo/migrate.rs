@@ -14,7 +14,7 @@ use super::errors::store_error;
 use super::item::*;
 use super::transaction::{claim, release};
 use super::{decode, DynamoStore};
-use crate::domain::Guard;
+use crate::domain::{Guard, UniqueField};
 use crate::store::StoreError;
 
 /// What a migration did.
@@ -77,12 +77,10 @@ impl DynamoStore {
             Err(e) => return Err(store_error(e)),
         }
         for g in user.guards() {
-            let value = match g.field {
-                "email" => user.email(),
-                _ => user.username(),
+            let Some(value) = user.unique(g.field) else {
+                continue;
             };
-            let Some(value) = value else { continue };
-            let attr = guard_attr(&g);
+            let attr = guard_attr(g.field);
             // The guard is held under the key the item records when an earlier rule made it
             // (lowercase before case folding); before canonical keys, under the lowercased value.
             let old_key = match item.get(attr).and_then(|v| v.as_s().ok()) {
@@ -139,7 +137,7 @@ impl DynamoStore {
             return Ok(());
         }
         for r in super::schema::RELATIONS {
-            let Some(value) = user.text(r.field) else {
+            let Some(value) = user.text(r.relation.field()) else {
                 continue;
             };
             if item.contains_key(r.attribute) {
@@ -170,7 +168,7 @@ impl DynamoStore {
         Ok(())
     }
 
-    async fn guard_exists(&self, key: &str, field: &'static str) -> Result<bool, StoreError> {
+    async fn guard_exists(&self, key: &str, field: UniqueField) -> Result<bool, StoreError> {
         let guard = guard_key(&Guard {
             field,
             key: key.to_owned(),

@@ -8,6 +8,7 @@
 //! - An update that does not touch e-mail or username is tried blind, as one conditional
 //!   `UpdateItem` that also fails when it would change nothing.
 
+mod blind;
 mod client;
 mod errors;
 mod expr;
@@ -32,8 +33,8 @@ use self::metering::metered;
 
 use super::merge::Want;
 use super::retry::Backoff;
-use super::{Slice, StoreError, UserStore, Window};
-use crate::domain::{BubbleId, DeletionRecord, Intent, User, UserRef};
+use super::{Lookup, Slice, StoreError, UserStore, Window};
+use crate::domain::{BubbleId, DeletionRecord, Guard, Intent, Relation, User, UserRef};
 
 /// A [`UserStore`] on two DynamoDB tables (see [`schema`]).
 #[derive(Clone)]
@@ -277,15 +278,14 @@ impl UserStore for DynamoStore {
         Ok(decode_each(&page.items, deletion_from_item, page.next))
     }
 
-    async fn find_active(
-        &self,
-        field: &'static str,
-        key: &str,
-    ) -> Result<Option<User>, StoreError> {
-        let guard = Item::from([
-            (PK.to_owned(), s(format!("{field}#{key}"))),
-            (SK.to_owned(), s("guard")),
-        ]);
+    async fn find_active(&self, lookup: &Lookup) -> Result<Option<User>, StoreError> {
+        let guard = match lookup {
+            Lookup::Unique(field, key) => guard_key(&Guard {
+                field: *field,
+                key: key.clone(),
+            }),
+            Lookup::Id(id) => id_guard_key(&id.to_string()),
+        };
         let out = metered(
             self.client
                 .get_item()
@@ -309,13 +309,11 @@ impl UserStore for DynamoStore {
 
     async fn list_related(
         &self,
-        field: &'static str,
+        relation: Relation,
         value: &str,
         window: Window<'_>,
     ) -> Result<Slice<User>, StoreError> {
-        let relation = schema::relation(field)
-            .ok_or_else(|| StoreError::Backend(format!("{field} is not a relation")))?;
-        lists::related(self, relation, value, window).await
+        lists::related(self, schema::relation_def(relation), value, window).await
     }
 
     async fn count_active(&self) -> Result<u64, StoreError> {

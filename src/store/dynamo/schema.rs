@@ -7,6 +7,8 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_dynamodb::Client;
 
+use crate::domain::Relation;
+
 use super::item::{ACTIVE_KEY, ACTIVE_SHARD, BUBBLE_ID, FEED_KEY, FEED_SHARD, ID, PK, SK};
 
 /// A secondary index: name, partition key, optional sort key (all string attributes), and
@@ -44,41 +46,43 @@ pub const ACTIVE: &str = "active";
 /// Index of every user, write-sharded, by `updatedAt#bubbleId`: the change feed.
 pub const FEED: &str = "feed";
 
-/// A relation a user can be listed by: the field, its sparse `KEYS_ONLY` index, and the
-/// attribute the index is keyed by (the field's value, present only while the user is
-/// active, so the index holds no deleted user).
+/// Where a relation is indexed: its sparse `KEYS_ONLY` index, and the attribute the index is
+/// keyed by (the field's value, present only while the user is active, so the index holds
+/// no deleted user).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RelationDef {
-    /// The user field and query parameter (`producerId`, …).
-    pub field: &'static str,
+    /// The relation.
+    pub relation: Relation,
     /// The index.
     pub index: &'static str,
     /// The index's partition key attribute.
     pub attribute: &'static str,
 }
 
-/// The relations: users of a producer, a seller, an origin.
+/// The index of `relation`.
+pub const fn relation_def(relation: Relation) -> RelationDef {
+    let (index, attribute) = match relation {
+        Relation::Producer => ("by-producer", "activeProducerId"),
+        Relation::Seller => ("by-seller", "activeSellerId"),
+        Relation::Origin => ("by-origin", "activeOriginId"),
+    };
+    RelationDef {
+        relation,
+        index,
+        attribute,
+    }
+}
+
+/// Every relation's index.
 pub const RELATIONS: [RelationDef; 3] = [
-    RelationDef {
-        field: "producerId",
-        index: "by-producer",
-        attribute: "activeProducerId",
-    },
-    RelationDef {
-        field: "sellerId",
-        index: "by-seller",
-        attribute: "activeSellerId",
-    },
-    RelationDef {
-        field: "originId",
-        index: "by-origin",
-        attribute: "activeOriginId",
-    },
+    relation_def(Relation::ALL[0]),
+    relation_def(Relation::ALL[1]),
+    relation_def(Relation::ALL[2]),
 ];
 
-/// The relation of `field`, if it is one.
+/// The index of the relation `field` holds, if it holds one.
 pub fn relation(field: &str) -> Option<RelationDef> {
-    RELATIONS.iter().copied().find(|r| r.field == field)
+    Relation::of_field(field).map(relation_def)
 }
 
 /// The users table: keyed by `bubbleId`.

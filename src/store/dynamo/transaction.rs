@@ -11,8 +11,8 @@ use super::expr::UpdateExpr;
 use super::item::*;
 use super::write::{build, stale, WriteFailure};
 use super::DynamoStore;
-use crate::domain::fields::{EMAIL, USERNAME};
-use crate::domain::{identity, shard_of, DomainError, Guard, Transition, User, FIELDS};
+use crate::domain::{DomainError, Guard, Transition, UniqueField, User, FIELDS};
+use crate::store::positions::feed_key;
 use crate::store::StoreError;
 
 /// What an action of the transaction stands for, to read its cancellation reason.
@@ -21,7 +21,7 @@ pub(super) enum Role {
     /// The user's own item, conditional on the version read (or on not existing).
     User,
     /// A claimed unique value: its failure is a duplicate of this field.
-    Claim(&'static str),
+    Claim(UniqueField),
     /// A guard, counter or history write that only a concurrent writer can fail.
     Bookkeeping,
     /// The check that a new user's bubbleId is no other user's `id`.
@@ -152,8 +152,8 @@ pub(super) fn scoped_update(old: &User, new: &User) -> UpdateExpr {
     e.require_exists(BUBBLE_ID);
     e.require_equal(DELETED_AT, None);
     e.require_equal(ID, Some(s(old.id.to_string())));
-    for i in [EMAIL, USERNAME] {
-        e.require_equal(FIELDS[i].name, old.profile.get(i).map(value_attr));
+    for f in UniqueField::ALL {
+        e.require_equal(f.name(), old.profile.get(f.index()).map(value_attr));
     }
     let now = s(new.updated_at.to_rfc3339());
     e.require_below(UPDATED_AT, now.clone());
@@ -162,7 +162,7 @@ pub(super) fn scoped_update(old: &User, new: &User) -> UpdateExpr {
         e.set_or_remove(f.name, new.profile.get(i).map(value_attr));
     }
     e.set(UPDATED_AT, now);
-    e.set(FEED_KEY, s(new.feed_key()));
+    e.set(FEED_KEY, s(feed_key(new)));
     e.add(VERSION, n(1));
     match new.deleted_at {
         Some(at) => {
@@ -175,17 +175,13 @@ pub(super) fn scoped_update(old: &User, new: &User) -> UpdateExpr {
             }
         }
         None => {
-            for (i, attr) in [(EMAIL, EMAIL_KEY), (USERNAME, USERNAME_KEY)] {
-                if changed(i) {
-                    let key = new
-                        .text(FIELDS[i].name)
-                        .map(|v| s(identity::key(FIELDS[i].name, v)));
-                    e.set_or_remove(attr, key);
-                }
+            for f in UniqueField::ALL.into_iter().filter(|f| changed(f.index())) {
+                let key = new.unique(f).map(|v| s(f.key(v)));
+                e.set_or_remove(guard_attr(f), key);
             }
             for r in super::schema::RELATIONS {
-                if old.text(r.field) != new.text(r.field) {
-                    e.set_or_remove(r.attribute, new.text(r.field).map(s));
+                if old.text(r.relation.field()) != new.text(r.relation.field()) {
+                    e.set_or_remove(r.attribute, new.text(r.relation.field()).map(s));
                 }
             }
         }
@@ -252,7 +248,7 @@ pub(super) fn cancelled(reasons: &[CancellationReason], roles: &[Role]) -> Write
         }
         return match role {
             Role::User => stale(r.item.as_ref()),
-            Role::Claim(field) => WriteFailure::Failed(StoreError::Duplicate(field)),
+            Role::Claim(field) => WriteFailure::Failed(StoreError::Duplicate(*field)),
             Role::BubbleIdFree => WriteFailure::Failed(DomainError::BubbleIdTaken.into()),
             Role::Bookkeeping => WriteFailure::Conflict,
         };

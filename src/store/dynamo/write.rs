@@ -3,23 +3,15 @@
 
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{
-    ReturnConsumedCapacity, ReturnValue, ReturnValuesOnConditionCheckFailure,
-};
+use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure};
 
+use super::blind::blind_target;
 use super::errors::{other, service_error};
 use super::item::*;
 use super::metering::metered;
-use super::schema;
 use super::transaction;
 use super::{decode, DynamoStore};
-use crate::domain::fields::{EMAIL, USERNAME};
-use crate::domain::identity;
-use crate::domain::Plan;
-use crate::domain::{
-    feed_key_of, BubbleId, Intent, Patch, Timestamp, Transition, User, UserRef, Value, FIELDS,
-};
+use crate::domain::{Intent, Plan, Transition, User, UserRef};
 use crate::store::retry::Backoff;
 use crate::store::{StoreError, UserStore};
 
@@ -47,114 +39,6 @@ pub(super) fn stale(item: Option<&Item>) -> WriteFailure {
 }
 
 impl DynamoStore {
-    /// The blind update: one `UpdateItem` that succeeds only if the user exists, is
-    /// active, keeps its e-mail and username guards, matches `expect`, and really changes.
-    /// On failure DynamoDB returns the item as it is, which the caller plans against.
-    pub(super) async fn try_blind_update(
-        &self,
-        bubble_id: &BubbleId,
-        patch: &Patch,
-        expect: Option<u64>,
-    ) -> Result<User, WriteFailure> {
-        let now = Timestamp::now();
-        let mut req = self
-            .client
-            .update_item()
-            .table_name(&self.users)
-            .key(BUBBLE_ID, s(bubble_id.as_str()))
-            .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .expression_attribute_names("#b", BUBBLE_ID)
-            .expression_attribute_names("#del", DELETED_AT)
-            .expression_attribute_names("#upd", UPDATED_AT)
-            .expression_attribute_names("#ver", VERSION)
-            .expression_attribute_names("#fk", FEED_KEY)
-            .expression_attribute_values(":now", s(now.to_rfc3339()))
-            .expression_attribute_values(":fk", s(feed_key_of(now, bubble_id)))
-            .expression_attribute_values(":one", n(1));
-        let mut sets = vec![
-            "#upd = :now".to_owned(),
-            "#fk = :fk".into(),
-            "#ver = #ver + :one".into(),
-        ];
-        let mut removes = Vec::new();
-        let mut differs = Vec::new();
-        let mut conditions = vec![
-            "attribute_exists(#b)".to_owned(),
-            "attribute_not_exists(#del)".into(),
-            "#upd < :now".into(),
-        ];
-        if let Some(v) = expect {
-            conditions.push("#ver = :expect".into());
-            req = req.expression_attribute_values(":expect", n(v));
-        }
-        for (i, value) in patch.changes() {
-            let (name, val) = (format!("#f{i}"), format!(":v{i}"));
-            req = req.expression_attribute_names(&name, FIELDS[i].name);
-            // A relation's index key follows its field (the user is active here).
-            let link = schema::relation(FIELDS[i].name).map(|r| (format!("#r{i}"), r.attribute));
-            if let Some((l, attribute)) = &link {
-                req = req.expression_attribute_names(l, *attribute);
-            }
-            let link = link.map(|(l, _)| l);
-            match value {
-                Some(v) => {
-                    sets.push(format!("{name} = {val}"));
-                    sets.extend(link.map(|l| format!("{l} = {val}")));
-                    differs.push(format!("NOT {name} = {val}"));
-                    req = req.expression_attribute_values(&val, value_attr(v));
-                }
-                None => {
-                    removes.push(name.clone());
-                    removes.extend(link);
-                    differs.push(format!("attribute_exists({name})"));
-                }
-            }
-        }
-        // E-mail and username may change case here, never their guard key.
-        for (i, attr) in [(EMAIL, EMAIL_KEY), (USERNAME, USERNAME_KEY)] {
-            let Some(change) = patch.change(i) else {
-                continue;
-            };
-            let name = format!("#k{i}");
-            req = req.expression_attribute_names(&name, attr);
-            match change.and_then(Value::as_text) {
-                Some(v) => {
-                    let key = identity::key(FIELDS[i].name, v);
-                    conditions.push(format!("{name} = :k{i}"));
-                    req = req.expression_attribute_values(format!(":k{i}"), s(key));
-                }
-                None => conditions.push(format!("attribute_not_exists({name})")),
-            }
-        }
-        conditions.push(format!("({})", differs.join(" OR ")));
-        let mut update = format!("SET {}", sets.join(", "));
-        if !removes.is_empty() {
-            update.push_str(&format!(" REMOVE {}", removes.join(", ")));
-        }
-        let result = metered(
-            req.update_expression(update)
-                .condition_expression(conditions.join(" AND "))
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send(),
-        )
-        .await;
-        match result {
-            Ok(out) => {
-                let item = out
-                    .attributes
-                    .ok_or(StoreError::Backend("no ALL_NEW item".into()))?;
-                Ok(decode(&item)?)
-            }
-            Err(err) => match service_error(err)? {
-                UpdateItemError::ConditionalCheckFailedException(e) => Err(stale(e.item.as_ref())),
-                // A transaction on this user was in flight: try again after it.
-                UpdateItemError::TransactionConflictException(_) => Err(WriteFailure::Conflict),
-                e => Err(other(e).into()),
-            },
-        }
-    }
-
     /// Writes a transition conditionally on `old` being current; `scoped`: a transaction
     /// depends only on what it changes (see [`transaction::scoped_update`]).
     pub(super) async fn write(&self, t: &Transition, scoped: bool) -> Result<User, WriteFailure> {
@@ -230,26 +114,27 @@ impl DynamoStore {
         key: &UserRef,
         intent: &Intent<'_>,
         expect: Option<u64>,
-        mut known: Option<Option<User>>,
+        known: Option<Option<User>>,
     ) -> Result<User, StoreError> {
         let blind = blind_target(key, intent);
-        if let Some((bubble_id, patch)) = blind.filter(|_| known.is_none()) {
+        let mut known = match known {
+            Some(current) => Known::Read(current),
+            None => Known::Unread,
+        };
+        if let (Some((bubble_id, patch)), Known::Unread) = (blind, &known) {
             match self.try_blind_update(bubble_id, patch, expect).await {
                 Ok(user) => return Ok(user),
-                Err(WriteFailure::Stale(current)) => known = Some(current),
+                Err(WriteFailure::Stale(current)) => known = Known::Read(current),
                 Err(WriteFailure::Conflict) => {}
                 Err(WriteFailure::Failed(e)) => return Err(e),
             }
         }
         let mut backoff = Backoff::for_writes();
-        let mut blind_stuck = false;
-        // After a lost race, and unless the client asked for a version, a transaction stops
-        // depending on the whole version: plain updates of other fields commute with it.
-        let mut scoped = false;
+        let mut tactics = Tactics::default();
         loop {
-            let current = match known.take() {
-                Some(c) => c,
-                None => match intent {
+            let current = match std::mem::replace(&mut known, Known::Unread) {
+                Known::Read(current) => current,
+                Known::Unread => match intent {
                     Intent::Upsert(b, _) | Intent::Create(b, _) => self.get_by_bubble_id(b).await?,
                     _ => self.get(key).await?,
                 },
@@ -258,27 +143,20 @@ impl DynamoStore {
                 Plan::Unchanged(user) => return Ok(user),
                 Plan::Write(t) => t,
             };
-            // A plain change of an existing user goes blind again: DynamoDB applies the
-            // merge to whatever version is current, so concurrent plain updates of one user
-            // serialise there instead of failing each other's version condition. A blind
-            // update that fails on the very version it was planned on lost no race (this
-            // instance's clock is behind the stored updatedAt, or the item's key attributes
-            // predate the canonical keys): the versioned write then settles it.
             let planned_on = t.old.as_ref().map(|u| u.version);
-            let go_blind = blind.filter(|_| planned_on.is_some() && t.is_simple() && !blind_stuck);
+            let go_blind = blind.filter(|_| tactics.goes_blind(&t));
             let attempt = match go_blind {
                 Some((bubble_id, patch)) => self.try_blind_update(bubble_id, patch, expect).await,
-                None => self.write(&t, scoped).await,
+                None => self.write(&t, tactics.scoped).await,
             };
-            scoped = expect.is_none();
             match attempt {
                 Ok(user) => return Ok(user),
                 Err(WriteFailure::Stale(current)) => {
-                    let same = current.as_ref().map(|u| u.version) == planned_on;
-                    blind_stuck |= go_blind.is_some() && same;
-                    known = Some(current);
+                    let found_on = current.as_ref().map(|u| u.version);
+                    tactics.lost(go_blind.is_some(), planned_on, found_on, expect);
+                    known = Known::Read(current);
                 }
-                Err(WriteFailure::Conflict) => {}
+                Err(WriteFailure::Conflict) => tactics.lost(false, planned_on, None, expect),
                 Err(WriteFailure::Failed(e)) => return Err(e),
             }
             if !backoff.lost().await {
@@ -288,21 +166,94 @@ impl DynamoStore {
     }
 }
 
+/// What the retry loop knows of the user before its next attempt.
+enum Known {
+    /// Nothing: read it first.
+    Unread,
+    /// The user as it is (`None`: there is none), from a read or a failed condition.
+    Read(Option<User>),
+}
+
+/// How the next attempt writes, learned from the attempts that lost.
+#[derive(Debug, Default)]
+struct Tactics {
+    /// A blind update failed on the very version it was planned on: it lost no race (this
+    /// instance's clock is behind the stored `updatedAt`, or the item's key attributes
+    /// predate the canonical keys), so the versioned write settles it.
+    blind_stuck: bool,
+    /// A write to an existing user lost, and the client asked for no version: its
+    /// transaction depends only on what it changes, so plain updates of other fields commute
+    /// with it (see [`transaction::scoped_update`]).
+    scoped: bool,
+}
+
+impl Tactics {
+    /// Whether `t` goes blind: a plain change of an existing user does, since DynamoDB
+    /// applies the merge to whatever version is current, so concurrent plain updates of one
+    /// user serialise there instead of failing each other's version condition.
+    fn goes_blind(&self, t: &Transition) -> bool {
+        t.old.is_some() && t.is_simple() && !self.blind_stuck
+    }
+
+    /// Learns from an attempt planned on version `planned_on` that found `found_on`.
+    fn lost(
+        &mut self,
+        went_blind: bool,
+        planned_on: Option<u64>,
+        found_on: Option<u64>,
+        expect: Option<u64>,
+    ) {
+        self.blind_stuck |= went_blind && found_on.is_some() && found_on == planned_on;
+        self.scoped = expect.is_none() && planned_on.is_some();
+    }
+}
+
 pub(super) fn build<T, E: std::fmt::Debug>(r: Result<T, E>) -> Result<T, WriteFailure> {
     r.map_err(|e| StoreError::Backend(format!("request build: {e:?}")).into())
 }
 
-/// The patch an intent merges blind, and the bubbleId it is keyed by, when the blind
-/// update applies: an upsert or update by bubbleId that touches at least one field.
-pub(super) fn blind_target<'a>(
-    key: &'a UserRef,
-    intent: &'a Intent<'_>,
-) -> Option<(&'a BubbleId, &'a Patch)> {
-    let (bubble_id, patch) = match (intent, key) {
-        (Intent::Upsert(b, p), _) => (*b, *p),
-        (Intent::Update(p), UserRef::Bubble(b)) => (b, *p),
-        _ => return None,
-    };
-    let own_bubble_id = patch.bubble_id.as_ref().is_none_or(|b| b == bubble_id);
-    (patch.changes().next().is_some() && own_bubble_id).then_some((bubble_id, patch))
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{BubbleId, Patch};
+    use crate::store::dynamo::transaction::scoped_update;
+    use serde_json::json;
+
+    fn patch(body: serde_json::Value) -> Patch {
+        Patch::from_json(&body).unwrap()
+    }
+
+    #[test]
+    fn a_scoped_delete_depends_on_the_identity_not_on_the_version() {
+        let b = BubbleId::parse("b1").unwrap();
+        let p = patch(json!({"email": "a@x.io", "lastName": "L"}));
+        let Plan::Write(created) = Intent::Upsert(&b, &p).plan(None, None).unwrap() else {
+            panic!("a creation writes")
+        };
+        let Plan::Write(t) = Intent::Delete("k").plan(Some(&created.new), None).unwrap() else {
+            panic!("a delete writes")
+        };
+        let e = scoped_update(t.old.as_ref().unwrap(), &t.new);
+        let named: Vec<String> = e.names().into_values().collect();
+        let condition = e.condition().unwrap();
+        assert!(
+            !named.contains(&"lastName".to_owned()),
+            "other fields are not touched"
+        );
+        assert!(
+            named.contains(&"email".to_owned()),
+            "the e-mail as read is a condition"
+        );
+        let version = e
+            .names()
+            .into_iter()
+            .find(|(_, a)| a == VERSION)
+            .map(|(p, _)| p)
+            .unwrap();
+        assert!(e.update().contains(&format!("{version} = {version} + :")));
+        assert!(
+            !condition.contains(&format!("{version} =")),
+            "no version condition"
+        );
+    }
 }

@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use serde_json::json;
-use users_api::domain::{BubbleId, Intent, Patch, User, UserRef};
+use users_api::domain::{BubbleId, Intent, Patch, UniqueField, User, UserRef};
 use users_api::store::{StoreError, UserStore, Window};
 
 /// Every user, deleted ones included, read from the change feed.
@@ -61,10 +61,12 @@ pub async fn check(store: &Arc<dyn UserStore>) {
 
     let probe = BubbleId::parse("invariant-probe").unwrap();
     for u in &users {
-        for (field, value) in [("email", u.email()), ("username", u.username())] {
-            let Some(value) = value else { continue };
-            let taken = held.contains_key(&(field, value.to_lowercase()));
-            let patch = Patch::from_json(&json!({ field: value })).unwrap();
+        for field in UniqueField::ALL {
+            let Some(value) = u.unique(field) else {
+                continue;
+            };
+            let taken = held.contains_key(&(field, field.key(value)));
+            let patch = Patch::from_json(&json!({ field.name(): value })).unwrap();
             let claim = store
                 .apply(
                     &UserRef::Bubble(probe.clone()),
@@ -74,12 +76,12 @@ pub async fn check(store: &Arc<dyn UserStore>) {
                 .await;
             match claim {
                 Err(StoreError::Duplicate(f)) => {
-                    assert!(taken && f == field, "{field} {value} refused but free")
+                    assert!(taken && f == field, "{field:?} {value} refused but free")
                 }
                 Ok(_) => {
                     assert!(
                         !taken,
-                        "{field} {value} held by an active user but claimable"
+                        "{field:?} {value} held by an active user but claimable"
                     );
                     store
                         .apply(
