@@ -1,9 +1,10 @@
 //! The environment, read and validated once at start.
 
-use crate::api::auth::KeyRing;
+use crate::keys::KeyRing;
+use crate::store::dynamo::EnvSettings;
 
 /// Where users are stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum StoreConfig {
     /// The embedded in-memory store (`STORE=memory`, the default).
     Memory,
@@ -15,6 +16,8 @@ pub enum StoreConfig {
         meta_table: String,
         /// `CREATE_TABLES=true`: create missing tables at start (local runs only).
         create_tables: bool,
+        /// Region, credentials and endpoint, as Lambda sets them (see [`EnvSettings`]).
+        aws: EnvSettings,
     },
 }
 
@@ -38,6 +41,11 @@ pub struct Config {
     /// `DEADLINE_MARGIN_MS`: a request still running this long before the Lambda deadline
     /// answers 503 (default 500 ms: time to send the answer).
     pub deadline_margin_ms: u64,
+    /// `RUST_LOG`: log levels (`info` when unset or unreadable).
+    pub log_levels: Option<String>,
+    /// `POWERTOOLS_METRICS_NAMESPACE` (default `UsersApi`); `None` when
+    /// `POWERTOOLS_METRICS_DISABLED=true` turns the per-request metrics off.
+    pub metrics_namespace: Option<String>,
 }
 
 impl Config {
@@ -56,6 +64,7 @@ impl Config {
                 meta_table: var("META_TABLE_NAME")
                     .ok_or("META_TABLE_NAME is required with STORE=dynamodb")?,
                 create_tables: var("CREATE_TABLES").as_deref() == Some("true"),
+                aws: EnvSettings::read(&var)?,
             },
             other => return Err(format!("STORE must be memory or dynamodb, not {other}")),
         };
@@ -97,6 +106,12 @@ impl Config {
                 })
                 .unwrap_or_default(),
             deadline_margin_ms: u64::from(number("DEADLINE_MARGIN_MS", 500, 0..=60_000)?),
+            log_levels: var("RUST_LOG"),
+            metrics_namespace: (var("POWERTOOLS_METRICS_DISABLED").as_deref() != Some("true"))
+                .then(|| {
+                    var("POWERTOOLS_METRICS_NAMESPACE")
+                        .unwrap_or_else(|| crate::metrics::DEFAULT_NAMESPACE.to_owned())
+                }),
         })
     }
 }
@@ -117,7 +132,7 @@ mod tests {
     #[test]
     fn defaults_to_the_embedded_store_with_no_keys() {
         let c = config(&[]).unwrap();
-        assert_eq!(c.store, StoreConfig::Memory);
+        assert!(matches!(c.store, StoreConfig::Memory));
         assert!(c.keys.is_empty());
         assert_eq!(c.shards, 4);
     }

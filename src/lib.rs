@@ -6,6 +6,7 @@
 pub mod api;
 pub mod config;
 pub mod domain;
+pub mod keys;
 pub mod metrics;
 pub mod store;
 pub mod telemetry;
@@ -14,7 +15,7 @@ use std::sync::Arc;
 
 pub use api::{app, AppState};
 use config::{Config, StoreConfig};
-use store::dynamo::{client_from_env, DynamoStore};
+use store::dynamo::{client_from_settings, DynamoStore};
 use store::memory::MemoryStore;
 use store::UserStore;
 
@@ -26,8 +27,9 @@ pub async fn build_store(config: &Config) -> Result<Arc<dyn UserStore>, String> 
             users_table,
             meta_table,
             create_tables,
+            aws,
         } => {
-            let client = client_from_env(|name| std::env::var(name).ok())?;
+            let client = client_from_settings(aws.clone());
             let store = DynamoStore::new(client, users_table, meta_table, config.shards);
             if *create_tables {
                 store.create_tables().await?;

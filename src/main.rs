@@ -19,9 +19,10 @@ fn main() -> Result<(), lambda_http::Error> {
 /// runtime by hand around `block_on` cost 160 µs: keep the macro.)
 #[tokio::main(flavor = "current_thread")]
 async fn serve() -> Result<(), lambda_http::Error> {
-    telemetry::init();
-    let config =
-        Config::from_env().inspect_err(|e| tracing::error!(error = %e, "bad configuration"))?;
+    let config = Config::from_env();
+    let levels = config.as_ref().ok().and_then(|c| c.log_levels.as_deref());
+    telemetry::init(levels);
+    let config = config.inspect_err(|e| tracing::error!(error = %e, "bad configuration"))?;
     if config.keys.is_empty() {
         tracing::warn!("API_KEYS is empty: every protected route answers 401");
     }

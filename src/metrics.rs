@@ -6,8 +6,6 @@
 //! number of metric series stays fixed. Every request reports every metric (0 or 1 for the
 //! status counts), so a sum is a count and an average is a rate.
 
-use std::sync::OnceLock;
-
 use serde_json::{json, Value};
 
 /// The namespace when `POWERTOOLS_METRICS_NAMESPACE` is unset.
@@ -51,7 +49,8 @@ fn values(f: &Figures) -> [(&'static str, &'static str, f64); 11] {
 }
 
 /// The part of every line that does not change: the metric directive.
-fn directive(namespace: &str) -> String {
+/// The EMF metric directive for `namespace`, built once per cold start.
+pub fn directive(namespace: &str) -> String {
     let definitions: Vec<Value> = values(&Figures::default())
         .iter()
         .map(|(name, unit, _)| json!({"Name": name, "Unit": unit}))
@@ -86,28 +85,11 @@ pub fn document(f: &Figures, service: &str, namespace: &str, timestamp_ms: i64) 
         .expect("the EMF line is JSON")
 }
 
-/// The metric directive when metrics are on (`POWERTOOLS_METRICS_DISABLED=true` turns them
-/// off), for the namespace `POWERTOOLS_METRICS_NAMESPACE` names; read once.
-fn settings() -> &'static Option<String> {
-    static SETTINGS: OnceLock<Option<String>> = OnceLock::new();
-    SETTINGS.get_or_init(|| {
-        let disabled = std::env::var("POWERTOOLS_METRICS_DISABLED").is_ok_and(|v| v == "true");
-        (!disabled).then(|| {
-            let namespace = std::env::var("POWERTOOLS_METRICS_NAMESPACE")
-                .ok()
-                .filter(|n| !n.is_empty())
-                .unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned());
-            directive(&namespace)
-        })
-    })
-}
-
-/// Writes the request's EMF line to stdout (CloudWatch Logs on Lambda).
-pub fn emit(f: &Figures) {
-    if let Some(directive) = settings() {
-        let now = chrono::Utc::now().timestamp_millis();
-        println!("{}", line(f, crate::telemetry::SERVICE, directive, now));
-    }
+/// Writes the request's EMF line to stdout (CloudWatch Logs on Lambda), under `directive`
+/// (see [`directive`]).
+pub fn emit(f: &Figures, directive: &str) {
+    let now = chrono::Utc::now().timestamp_millis();
+    println!("{}", line(f, crate::telemetry::SERVICE, directive, now));
 }
 
 #[cfg(test)]

@@ -19,8 +19,9 @@ pub fn cold_start() -> bool {
     COLD.swap(false, Ordering::Relaxed)
 }
 
-/// The log format, writing to `writer`: fields at the top level, no span lists.
-pub fn subscriber<W>(writer: W) -> impl tracing::Subscriber + Send + Sync
+/// The log format, writing to `writer` at the levels `rust_log` asks for (`info` when
+/// `None`): fields at the top level, no span lists.
+pub fn subscriber<W>(writer: W, rust_log: Option<&str>) -> impl tracing::Subscriber + Send + Sync
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
@@ -33,7 +34,7 @@ where
         .with_max_level(tracing::Level::TRACE)
         .with_writer(writer)
         .finish()
-        .with(levels(std::env::var("RUST_LOG").ok().as_deref()))
+        .with(levels(rust_log))
 }
 
 /// The levels `RUST_LOG` asks for; `info` when it is unset or unreadable.
@@ -44,10 +45,11 @@ fn levels(rust_log: Option<&str>) -> Targets {
         .unwrap_or_else(info)
 }
 
-/// Installs the JSON log subscriber on stdout; call once, first thing in `main`.
-pub fn init() {
+/// Installs the JSON log subscriber on stdout at the levels `rust_log` asks for (`RUST_LOG`,
+/// read with the rest of the configuration); call once, first thing in `main`.
+pub fn init(rust_log: Option<&str>) {
     // A second call (tests) keeps the first subscriber.
-    let _ = tracing::subscriber::set_global_default(subscriber(std::io::stdout));
+    let _ = tracing::subscriber::set_global_default(subscriber(std::io::stdout, rust_log));
 }
 
 #[cfg(test)]

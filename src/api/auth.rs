@@ -1,39 +1,10 @@
-//! API keys: configured as SHA-256 hashes, compared in constant time, with a scope each.
+//! Authentication at the edge: the key a request presents, checked against the configured
+//! [`KeyRing`] in constant time, and the scope the route needs.
 
 use http::HeaderMap;
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 use super::error::ApiError;
-
-/// What a key may do. `Write` includes `Read`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Scope {
-    /// GET routes.
-    Read,
-    /// Every route.
-    Write,
-}
-
-impl Scope {
-    fn parse(s: &str) -> Option<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "read" => Some(Scope::Read),
-            "write" => Some(Scope::Write),
-            _ => None,
-        }
-    }
-}
-
-/// A configured key: its name (logged, and recorded as `deletedBy`), scope and hash.
-#[derive(Debug, Clone)]
-pub struct ApiKey {
-    /// The key's name, never the key.
-    pub name: String,
-    /// What the key may do.
-    pub scope: Scope,
-    hash: [u8; 32],
-}
+pub use crate::keys::{hash_key, ApiKey, KeyRing, Scope};
 
 /// The caller a request was authenticated as.
 #[derive(Debug, Clone)]
@@ -42,60 +13,14 @@ pub struct Caller {
     pub name: String,
 }
 
-/// Every accepted key.
-#[derive(Debug, Clone, Default)]
-pub struct KeyRing(Vec<ApiKey>);
-
-/// The SHA-256 of a key, hex-encoded: what `API_KEYS` holds.
-pub fn hash_key(key: &str) -> String {
-    hex::encode(Sha256::digest(key.as_bytes()))
+/// Authenticates a request against the configured keys.
+pub trait Authenticate {
+    /// The caller of a request that needs `needed`, or 401/403.
+    fn authenticate(&self, headers: &HeaderMap, needed: Scope) -> Result<Caller, ApiError>;
 }
 
-impl KeyRing {
-    /// Parses `API_KEYS`: comma-separated `name:scope:sha256-hex` entries.
-    pub fn parse(spec: &str) -> Result<Self, String> {
-        let mut keys = Vec::new();
-        for entry in spec.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            let parts: Vec<&str> = entry.split(':').collect();
-            let [name, scope, hash] = parts[..] else {
-                return Err("API_KEYS entries are name:scope:sha256-hex".into());
-            };
-            let scope = Scope::parse(scope)
-                .ok_or_else(|| format!("API_KEYS: key {name} has an unknown scope"))?;
-            let mut digest = [0u8; 32];
-            hex::decode_to_slice(hash.trim(), &mut digest)
-                .map_err(|_| format!("API_KEYS: key {name} needs a 64-digit hex SHA-256"))?;
-            if name.is_empty() {
-                return Err("API_KEYS: every key needs a name".into());
-            }
-            keys.push(ApiKey {
-                name: name.to_owned(),
-                scope,
-                hash: digest,
-            });
-        }
-        Ok(Self(keys))
-    }
-
-    /// Whether no key is configured (then every protected route answers 401).
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// The key whose hash matches, checking every key so timing says nothing.
-    fn find(&self, presented: &str) -> Option<&ApiKey> {
-        let digest = Sha256::digest(presented.as_bytes());
-        let mut found = None;
-        for key in &self.0 {
-            if bool::from(key.hash.ct_eq(digest.as_slice())) {
-                found = Some(key);
-            }
-        }
-        found
-    }
-
-    /// Authenticates a request that needs `needed`.
-    pub fn authenticate(&self, headers: &HeaderMap, needed: Scope) -> Result<Caller, ApiError> {
+impl Authenticate for KeyRing {
+    fn authenticate(&self, headers: &HeaderMap, needed: Scope) -> Result<Caller, ApiError> {
         let presented = presented_key(headers).ok_or(ApiError::Unauthorized)?;
         let key = self.find(presented).ok_or(ApiError::Unauthorized)?;
         let asked = match headers.get("x-api-key-type") {

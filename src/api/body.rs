@@ -9,10 +9,8 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
+use super::contract::MAX_BODY_BYTES;
 use super::error::ApiError;
-
-/// The largest body accepted.
-pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 /// A request body parsed as JSON.
 #[derive(Debug)]
@@ -44,9 +42,9 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
 async fn read_limited(body: Body) -> Result<bytes::Bytes, ApiError> {
     match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
-            Err(ApiError::TooLarge("the body is larger than 256 KiB"))
-        }
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(ApiError::TooLarge(
+            format!("the body is larger than {} KiB", MAX_BODY_BYTES / 1024),
+        )),
         Err(_) => Err(ApiError::MalformedJson("the body could not be read".into())),
     }
 }

@@ -41,7 +41,7 @@ pub enum ApiError {
     /// 429 `ALGOREP_033`, come back after this many seconds.
     TooManyRequests(u64),
     /// 413 `ALGOREP_034`.
-    TooLarge(&'static str),
+    TooLarge(String),
     /// 412 `ALGOREP_035`.
     PreconditionFailed,
     /// 503 `ALGOREP_036`.

@@ -2,9 +2,11 @@
 //! by id, or the users of a relation. One type parses them from the query and describes
 //! them in the route table, so a filter is declared once.
 
+use serde_json::{json, Value};
+
 use super::error::ApiError;
 use super::paging::Params;
-use super::routes::Param;
+use super::params::{ref_schema, Param};
 use crate::domain::{FieldIssue, Relation, UniqueField};
 
 /// Which filter a query uses.
@@ -34,30 +36,30 @@ impl Filter {
 
     /// The query parameter and its description.
     pub const fn param(self) -> Param {
-        const UUID: &str = r#"{"type":"string","format":"uuid"}"#;
+        const UUID: fn() -> Value = || json!({"type": "string", "format": "uuid"});
         match self {
             Filter::UpdatedFrom => Param {
                 name: "updatedFrom",
                 location: "query",
-                schema: r#"{"type":"string","anyOf":[{"format":"date-time"},{"format":"date"}]}"#,
+                schema: || json!({"type": "string", "anyOf": [{"format": "date-time"}, {"format": "date"}]}),
                 doc: "Switches to the change feed: every user, deleted ones included, with updatedAt >= this (RFC 3339 or YYYY-MM-DD, years 1970 to 9999).",
             },
             Filter::Unique(UniqueField::Email) => Param {
                 name: UniqueField::Email.name(),
                 location: "query",
-                schema: r#"{"type":"string","maxLength":254}"#,
+                schema: || json!({"type": "string", "maxLength": 254}),
                 doc: "Find the active user with this e-mail address, compared by its canonical key (NFC, case-folded, IDNA domain): a list of 0 or 1. At most 2 storage requests. One filter at a time.",
             },
             Filter::Unique(UniqueField::Username) => Param {
                 name: UniqueField::Username.name(),
                 location: "query",
-                schema: r#"{"type":"string","maxLength":128}"#,
+                schema: || json!({"type": "string", "maxLength": 128}),
                 doc: "Find the active user with this username, compared by its canonical key (RFC 8265 UsernameCaseMapped, case-folded): a list of 0 or 1. One filter at a time.",
             },
             Filter::Id => Param {
                 name: "id",
                 location: "query",
-                schema: super::routes::REF_SCHEMA,
+                schema: ref_schema,
                 doc: "Find the active user with this id or bubbleId (as {ref}): a list of 0 or 1. One filter at a time.",
             },
             Filter::Related(Relation::Producer) => Param {

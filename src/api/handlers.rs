@@ -7,8 +7,11 @@ use futures::{stream, StreamExt};
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 use serde_json::{json, Value};
 
+use std::sync::OnceLock;
+
 use super::auth::Caller;
 use super::body::{JsonBody, PathRef};
+use super::contract::MAX_BATCH;
 use super::error::ApiError;
 use super::paging::Params;
 use super::render::Rendered;
@@ -16,8 +19,6 @@ use super::AppState;
 use crate::domain::{BubbleId, FieldIssue, Intent, Patch, User, UserRef};
 use crate::store::batch::{self, Outcome};
 
-/// The most users one batch may create.
-pub const MAX_BATCH: usize = 100;
 /// How many batch items are written at once.
 const BATCH_PARALLELISM: usize = 8;
 
@@ -190,7 +191,9 @@ pub async fn batch_create(
         return Err(ApiError::bad("body", "must hold at least one user"));
     }
     if items.len() > MAX_BATCH {
-        return Err(ApiError::TooLarge("a batch holds at most 100 users"));
+        return Err(ApiError::TooLarge(format!(
+            "a batch holds at most {MAX_BATCH} users"
+        )));
     }
     if upsert {
         return Ok(Reply::list(
@@ -286,6 +289,18 @@ pub async fn no_route() -> ApiError {
 /// A known path with a method it does not take.
 pub async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
+}
+
+/// `GET /openapi.json`: the document, built once.
+pub async fn openapi_json() -> Response {
+    static DOC: OnceLock<String> = OnceLock::new();
+    let text = DOC.get_or_init(|| super::openapi::document().to_string());
+    let mut response = text.clone().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 #[cfg(test)]

@@ -4,10 +4,11 @@
 use axum::extract::{RawQuery, State};
 use serde_json::json;
 
+use super::contract::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use super::error::ApiError;
 use super::filter::Filter;
 use super::handlers::Reply;
-use super::paging::{paginate, ListSpec, Params, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use super::paging::{paginate, ListSpec, Params};
 use super::AppState;
 use crate::domain::{Relation, Timestamp, User, UserRef};
 use crate::store::{Lookup, Window};

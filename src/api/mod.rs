@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod contract;
 pub mod error;
 pub mod filter;
 pub mod handlers;
@@ -9,6 +10,7 @@ pub mod limits;
 pub mod lists;
 pub mod openapi;
 pub mod paging;
+pub mod params;
 mod record;
 pub mod render;
 pub mod routes;
@@ -25,7 +27,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use self::auth::KeyRing;
+use self::auth::{Authenticate, KeyRing};
 use self::error::ApiError;
 use self::handlers as h;
 use self::limits::{Allowance, RateLimits};
@@ -53,6 +55,8 @@ pub struct AppState {
     pub deadline_margin: Duration,
     /// Each route's declared scope and query parameters, from the route table.
     pub rules: Arc<routes::RouteRules>,
+    /// The EMF metric directive; `None` when metrics are off.
+    pub metrics: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -73,6 +77,10 @@ impl AppState {
                 .collect(),
             deadline_margin: Duration::from_millis(config.deadline_margin_ms),
             rules: Arc::new(routes::RouteRules::of(&routes::routes())),
+            metrics: config
+                .metrics_namespace
+                .as_deref()
+                .map(|ns| Arc::from(crate::metrics::directive(ns))),
         }
     }
 }
@@ -226,7 +234,7 @@ async fn edge(State(app): State<AppState>, mut req: Request, next: Next) -> Resp
     let client = client_id(&req);
     let deadline = deadline(&req, app.deadline_margin);
     let meter = Arc::new(Meter::default());
-    let negotiated = negotiate(req.headers());
+    let negotiated = negotiate(req.headers()).ok_or(ApiError::NotAcceptable);
     let format = negotiated.as_ref().copied().unwrap_or(Format::Json);
     let needed = app.rules.needed(&method, route.as_deref());
 
@@ -289,6 +297,7 @@ async fn edge(State(app): State<AppState>, mut req: Request, next: Next) -> Resp
         meter: &meter,
         key: key_name.as_deref(),
         client: client.as_deref(),
+        metrics: app.metrics.as_deref(),
     }
     .write();
     response

@@ -1,32 +1,16 @@
 //! The OpenAPI 3.1 document, generated from the route table and the field table.
 
-use std::sync::OnceLock;
-
-use axum::response::{IntoResponse, Response};
-use http::{header, HeaderValue};
 use serde_json::{json, Map, Value};
 
-use super::handlers::MAX_BATCH;
+use super::contract::{BUBBLE_ID_PATTERN, MAX_BATCH, MAX_PAGE_SIZE};
 use super::routes::{routes, BodyKind, Route};
 use crate::domain::{Kind, FIELDS};
 
-const EXTERNAL_ID: &str = "^[A-Za-z0-9._:-]{1,128}$";
+const EXTERNAL_ID: &str = BUBBLE_ID_PATTERN;
 /// Statuses every route can answer (502 and 504 only ever come from API Gateway).
 const ALWAYS: [u16; 4] = [406, 500, 502, 504];
 /// Statuses every protected route can answer.
 const PROTECTED: [u16; 4] = [401, 403, 429, 503];
-
-/// `GET /openapi.json`.
-pub async fn serve() -> Response {
-    static DOC: OnceLock<String> = OnceLock::new();
-    let text = DOC.get_or_init(|| document().to_string());
-    let mut response = text.clone().into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
-}
 
 fn field_schema(kind: Kind) -> Value {
     match kind {
@@ -76,7 +60,7 @@ fn schemas() -> Value {
         "required": ["totalItems", "itemsPerPage", "currentPage", "totalPages", "nextPageUrl"],
         "properties": {
             "totalItems": {"type": ["integer", "null"], "minimum": 0},
-            "itemsPerPage": {"type": "integer", "minimum": 1, "maximum": 100},
+            "itemsPerPage": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
             "currentPage": {"type": "integer", "minimum": 1},
             "totalPages": {"type": ["integer", "null"], "minimum": 0},
             "nextPageUrl": {"type": ["string", "null"], "description": "The next page, null on the last. It carries the list's filter (updatedFrom, producerId, …), pageSize and a signed cursor: follow it as it is."},
@@ -251,7 +235,7 @@ fn operation(route: &Route) -> Value {
         .map(|p| {
             json!({
                 "name": p.name, "in": p.location, "required": p.location == "path",
-                "description": p.doc, "schema": serde_json::from_str::<Value>(p.schema).expect("static schema"),
+                "description": p.doc, "schema": (p.schema)(),
             })
         })
         .collect();

@@ -10,16 +10,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
+use super::contract::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PAGE_WINDOW};
 use super::error::ApiError;
 use crate::store::{Slice, StoreError};
 
-/// The default and largest page sizes.
-pub const DEFAULT_PAGE_SIZE: usize = 10;
-/// See [`DEFAULT_PAGE_SIZE`].
-pub const MAX_PAGE_SIZE: usize = 100;
-/// `page=N` reads every earlier item, so it is allowed only while `(N − 1) × pageSize`
-/// stays below this (Elasticsearch's `max_result_window`); beyond, cursors.
-pub const PAGE_WINDOW: usize = 10_000;
 /// The longest cursor this service issues is far shorter; a longer one is not read.
 const MAX_CURSOR_LEN: usize = 2048;
 /// The longest position a cursor may carry (a sort key: a timestamp and an id).

@@ -20,6 +20,8 @@ pub(super) struct Record<'a> {
     /// The name (never the value) of the key that called.
     pub key: Option<&'a str>,
     pub client: Option<&'a str>,
+    /// The EMF directive; `None` when metrics are off.
+    pub metrics: Option<&'a str>,
 }
 
 impl Record<'_> {
@@ -48,14 +50,17 @@ impl Record<'_> {
             client_id = self.client.unwrap_or("-"),
             "request"
         );
-        metrics::emit(&Figures {
-            route,
-            status: self.status,
-            latency_ms,
-            db_requests: self.meter.requests(),
-            rcu: capacity.read,
-            wcu: capacity.write,
-            cold_start,
-        });
+        if let Some(directive) = self.metrics {
+            let figures = Figures {
+                route,
+                status: self.status,
+                latency_ms,
+                db_requests: self.meter.requests(),
+                rcu: capacity.read,
+                wcu: capacity.write,
+                cold_start,
+            };
+            metrics::emit(&figures, directive);
+        }
     }
 }

@@ -8,8 +8,6 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 use serde_json::Value;
 
-use super::error::ApiError;
-
 /// A response format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -19,14 +17,14 @@ pub enum Format {
     Xml,
 }
 
-/// Picks the format `Accept` prefers; 406 when it allows neither.
-pub fn negotiate(headers: &HeaderMap) -> Result<Format, ApiError> {
+/// Picks the format `Accept` prefers; `None` when it allows neither (a 406).
+pub fn negotiate(headers: &HeaderMap) -> Option<Format> {
     let Some(accept) = headers.get(header::ACCEPT) else {
-        return Ok(Format::Json);
+        return Some(Format::Json);
     };
-    let accept = accept.to_str().map_err(|_| ApiError::NotAcceptable)?;
+    let accept = accept.to_str().ok()?;
     if accept.trim().is_empty() {
-        return Ok(Format::Json);
+        return Some(Format::Json);
     }
     let mut best: Option<(f32, u8, Format)> = None;
     for range in accept.split(',') {
@@ -49,7 +47,7 @@ pub fn negotiate(headers: &HeaderMap) -> Result<Format, ApiError> {
             }
         }
     }
-    best.map(|(_, _, f)| f).ok_or(ApiError::NotAcceptable)
+    best.map(|(_, _, f)| f)
 }
 
 /// A body waiting to be rendered, stored in the response's extensions.
@@ -154,7 +152,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn accept(v: &str) -> Result<Format, ApiError> {
+    fn accept(v: &str) -> Option<Format> {
         let mut h = HeaderMap::new();
         h.insert(header::ACCEPT, v.parse().unwrap());
         negotiate(&h)
@@ -162,19 +160,19 @@ mod tests {
 
     #[test]
     fn accept_picks_the_preferred_supported_format() {
-        assert_eq!(negotiate(&HeaderMap::new()), Ok(Format::Json));
-        assert_eq!(accept("application/xml"), Ok(Format::Xml));
+        assert_eq!(negotiate(&HeaderMap::new()), Some(Format::Json));
+        assert_eq!(accept("application/xml"), Some(Format::Xml));
         assert_eq!(
             accept("text/html, application/xml;q=0.9, */*;q=0.1"),
-            Ok(Format::Xml)
+            Some(Format::Xml)
         );
         assert_eq!(
             accept("application/xml;q=0.5, application/json"),
-            Ok(Format::Json)
+            Some(Format::Json)
         );
-        assert_eq!(accept("*/*"), Ok(Format::Json));
-        assert_eq!(accept("text/html"), Err(ApiError::NotAcceptable));
-        assert_eq!(accept("application/json;q=0"), Err(ApiError::NotAcceptable));
+        assert_eq!(accept("*/*"), Some(Format::Json));
+        assert_eq!(accept("text/html"), None);
+        assert_eq!(accept("application/json;q=0"), None);
     }
 
     #[test]

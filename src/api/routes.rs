@@ -4,23 +4,14 @@
 use axum::routing::{delete, get, patch, post, put, MethodRouter};
 use http::Method;
 
+use serde_json::json;
+
 use super::auth::Scope;
+use super::contract::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PAGE_WINDOW};
 use super::filter;
 use super::handlers as h;
+use super::params::{ref_schema, Param};
 use super::AppState;
-
-/// A query or path parameter.
-#[derive(Debug, Clone, Copy)]
-pub struct Param {
-    /// Its name.
-    pub name: &'static str,
-    /// `path` or `query`.
-    pub location: &'static str,
-    /// JSON Schema of its value.
-    pub schema: &'static str,
-    /// What it means.
-    pub doc: &'static str,
-}
 
 /// The body an operation takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,43 +48,40 @@ pub struct Route {
     pub handler: MethodRouter<AppState>,
 }
 
-/// The JSON Schema of a `{ref}`: an id or a bubbleId.
-pub const REF_SCHEMA: &str = r#"{"type":"string","pattern":"^[A-Za-z0-9._:-]{1,128}$"}"#;
-
 const REF: Param = Param {
     name: "ref",
     location: "path",
-    schema: REF_SCHEMA,
+    schema: ref_schema,
     doc: "The user's local id (UUID) or bubbleId; a UUID-shaped ref is looked up as id first. For the upsert it is the bubbleId.",
 };
 const PAGE_SIZE: Param = Param {
     name: "pageSize",
     location: "query",
-    schema: r#"{"type":"integer","minimum":1,"maximum":100,"default":10}"#,
+    schema: || json!({"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE}),
     doc: "Items per page.",
 };
 const PAGE: Param = Param {
     name: "page",
     location: "query",
-    schema: r#"{"type":"integer","minimum":1,"maximum":10000,"default":1}"#,
+    schema: || json!({"type": "integer", "minimum": 1, "maximum": PAGE_WINDOW, "default": 1}),
     doc: "Page number, without a cursor, while (page - 1) x pageSize < 10000 (else 400: follow nextPageUrl). Page N reads the items before it in large chunks.",
 };
 const CURSOR: Param = Param {
     name: "cursor",
     location: "query",
-    schema: r#"{"type":"string","maxLength":2048,"pattern":"^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$"}"#,
+    schema: || json!({"type": "string", "maxLength": 2048, "pattern": "^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$"}),
     doc: "Opaque, signed position taken from nextPageUrl; costs about one page of reads. A page may hold fewer than pageSize items and still have a nextPageUrl.",
 };
 const UPSERT: Param = Param {
     name: "upsert",
     location: "query",
-    schema: r#"{"type":"boolean","default":false}"#,
+    schema: || json!({"type": "boolean", "default": false}),
     doc: "Upsert each item exactly as POST /users/{bubbleId} would (created, updated, unchanged or reactivated) instead of creating it; a bubbleId twice in one batch is 400 for the later item.",
 };
 const INCLUDE_DELETED: Param = Param {
     name: "includeDeleted",
     location: "query",
-    schema: r#"{"type":"boolean","default":false}"#,
+    schema: || json!({"type": "boolean", "default": false}),
     doc: "Also answer a soft-deleted user.",
 };
 
@@ -231,7 +219,7 @@ pub fn routes() -> Vec<Route> {
             success: (200, "Any"),
             errors: &[],
             if_match: false,
-            handler: get(super::openapi::serve),
+            handler: get(h::openapi_json),
         },
         Route {
             method: Method::GET,

@@ -5,6 +5,7 @@
 
 use uuid::Uuid;
 
+use super::identity::UniqueField;
 use super::ids::BubbleId;
 
 /// What values a field accepts.
@@ -122,6 +123,16 @@ pub const EMAIL: usize = 3;
 /// Index of `username` in [`FIELDS`].
 pub const USERNAME: usize = 18;
 
+impl UniqueField {
+    /// The field's position in [`FIELDS`].
+    pub fn index(self) -> usize {
+        match self {
+            UniqueField::Email => EMAIL,
+            UniqueField::Username => USERNAME,
+        }
+    }
+}
+
 /// The position of a field by its JSON name.
 pub fn field_index(name: &str) -> Option<usize> {
     FIELDS.iter().position(|f| f.name == name)
@@ -171,8 +182,8 @@ impl Field {
             );
         }
         match self.kind {
-            Kind::Email => super::identity::parse_email(s),
-            Kind::Username => super::identity::parse_username(s),
+            Kind::Email => UniqueField::Email.parse(s),
+            Kind::Username => UniqueField::Username.parse(s),
             _ => self.parse_text(s),
         }
         .map(Value::Text)
@@ -184,8 +195,8 @@ impl Field {
         match self.kind {
             Kind::Bool => Err("must be a boolean".into()),
             Kind::Text { max_chars } => plain_text(s, max_chars),
-            Kind::Email => parse_email(s),
-            Kind::Username => parse_username(s),
+            Kind::Email => stored_email(s),
+            Kind::Username => stored_username(s),
             // One instant, one spelling: UTC with milliseconds, so the same instant sent with
             // another offset changes nothing.
             Kind::DateTime => super::Timestamp::parse_rfc3339(s)
@@ -220,7 +231,9 @@ fn plain_text(s: &str, max_chars: usize) -> Result<String, String> {
     Ok(s.to_owned())
 }
 
-fn parse_email(s: &str) -> Result<String, String> {
+/// An e-mail address stored before the identity rules: the looser check it was accepted
+/// under, so it still reads back. New values go through [`UniqueField::parse`].
+fn stored_email(s: &str) -> Result<String, String> {
     const WHY: &str = "must be an e-mail address like name@example.com";
     if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(WHY.into());
@@ -237,7 +250,8 @@ fn parse_email(s: &str) -> Result<String, String> {
     Ok(s.to_owned())
 }
 
-fn parse_username(s: &str) -> Result<String, String> {
+/// A username stored before the identity rules; see [`stored_email`].
+fn stored_username(s: &str) -> Result<String, String> {
     let n = s.chars().count();
     if n == 0 || n > 128 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err("must be 1-128 characters without spaces".into());

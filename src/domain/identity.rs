@@ -100,14 +100,6 @@ impl UniqueField {
         }
     }
 
-    /// The field's position in [`super::FIELDS`].
-    pub fn index(self) -> usize {
-        match self {
-            UniqueField::Email => super::fields::EMAIL,
-            UniqueField::Username => super::fields::USERNAME,
-        }
-    }
-
     /// The canonical key of a stored value of this field.
     pub fn key(self, stored: &str) -> String {
         match self {

@@ -4,6 +4,10 @@ use std::fmt;
 
 use uuid::Uuid;
 
+/// The JSON Schema pattern of an external id (what [`BubbleId::parse`] accepts, but for
+/// `.` and `..`, which a pattern cannot refuse as neatly).
+pub const BUBBLE_ID_PATTERN: &str = "^[A-Za-z0-9._:-]{1,128}$";
+
 /// An external id: 1–128 characters of `A-Z a-z 0-9 . _ : -`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct BubbleId(String);

@@ -9,10 +9,10 @@ use aws_sdk_dynamodb::types::{
 
 use super::errors::{other, service_error};
 use super::expr::UpdateExpr;
+use super::failure::{stale, WriteFailure};
 use super::item::*;
 use super::metering::metered;
 use super::schema;
-use super::write::{stale, WriteFailure};
 use super::{decode, DynamoStore};
 use crate::domain::{
     BubbleId, Intent, Patch, Timestamp, UniqueField, User, UserRef, Value, FIELDS,

@@ -37,7 +37,11 @@ pub fn client_settings() -> (RetryConfig, TimeoutConfig) {
 /// The client the function uses, from what Lambda puts in the environment (see
 /// [`EnvSettings::read`]). `env` looks a variable up; the binary passes `std::env::var`.
 pub fn client_from_env(env: impl Fn(&str) -> Option<String>) -> Result<Client, String> {
-    let settings = EnvSettings::read(env)?;
+    Ok(client_from_settings(EnvSettings::read(env)?))
+}
+
+/// The client the function uses, from settings already read (see [`crate::config`]).
+pub fn client_from_settings(settings: EnvSettings) -> Client {
     let (retry, timeouts) = client_settings();
     let mut conf = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
@@ -51,7 +55,7 @@ pub fn client_from_env(env: impl Fn(&str) -> Option<String>) -> Result<Client, S
     if !settings.platform_roots {
         conf = conf.http_client(amazon_roots_client());
     }
-    Ok(Client::from_conf(conf.build()))
+    Client::from_conf(conf.build())
 }
 
 /// The SDK's default HTTPS client (rustls on aws-lc-rs), trusting only Amazon's roots.
@@ -81,7 +85,7 @@ fn amazon_roots_client() -> SharedHttpClient {
 }
 
 /// What the client is built from.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct EnvSettings {
     /// `AWS_REGION`, else `AWS_DEFAULT_REGION`.
     pub region: String,

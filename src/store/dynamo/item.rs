@@ -17,38 +17,10 @@ use crate::domain::{
 /// A DynamoDB item.
 pub type Item = HashMap<String, AttributeValue>;
 
-/// Users table key.
-pub const BUBBLE_ID: &str = "bubbleId";
-/// Local id, the `by-id` index key.
-pub const ID: &str = "id";
-/// Service timestamps and version.
-pub const CREATED_AT: &str = "createdAt";
-/// See [`CREATED_AT`].
-pub const UPDATED_AT: &str = "updatedAt";
-/// Present while soft-deleted.
-pub const DELETED_AT: &str = "deletedAt";
-/// See [`CREATED_AT`].
-pub const VERSION: &str = "version";
-/// Lowercased e-mail: what the e-mail guard is keyed by.
-pub const EMAIL_KEY: &str = "emailKey";
-/// Lowercased username: what the username guard is keyed by.
-pub const USERNAME_KEY: &str = "usernameKey";
-/// `active` index partition: only active users carry it (a sparse index).
-pub const ACTIVE_SHARD: &str = "activeShard";
-/// `active` index sort key: `createdAt#bubbleId`.
-pub const ACTIVE_KEY: &str = "activeKey";
-/// `feed` index partition.
-pub const FEED_SHARD: &str = "feedShard";
-/// `feed` index sort key: `updatedAt#bubbleId`.
-pub const FEED_KEY: &str = "feedKey";
-/// Meta table keys.
-pub const PK: &str = "pk";
-/// See [`PK`].
-pub const SK: &str = "sk";
-/// A guard's owner (bubbleId).
-pub const OWNER: &str = "owner";
-/// A counter shard's value.
-pub const COUNT: &str = "n";
+pub use super::schema::{
+    ACTIVE_KEY, ACTIVE_SHARD, BUBBLE_ID, COUNT, CREATED_AT, DELETED_AT, EMAIL_KEY, FEED_KEY,
+    FEED_SHARD, ID, OWNER, PK, SK, UPDATED_AT, USERNAME_KEY, VERSION,
+};
 
 /// A string attribute.
 pub fn s(v: impl Into<String>) -> AttributeValue {

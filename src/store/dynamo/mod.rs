@@ -12,6 +12,7 @@ mod blind;
 mod client;
 mod errors;
 mod expr;
+mod failure;
 pub mod item;
 mod lists;
 mod metering;
@@ -25,7 +26,8 @@ use aws_sdk_dynamodb::types::{KeysAndAttributes, ReturnConsumedCapacity};
 use aws_sdk_dynamodb::Client;
 
 pub use self::client::{
-    client_from_env, client_settings, local_client, local_client_unhurried, local_client_with,
+    client_from_env, client_from_settings, client_settings, local_client, local_client_unhurried,
+    local_client_with, EnvSettings,
 };
 use self::errors::store_error;
 use self::item::*;

@@ -9,8 +9,6 @@ use aws_sdk_dynamodb::Client;
 
 use crate::domain::Relation;
 
-use super::item::{ACTIVE_KEY, ACTIVE_SHARD, BUBBLE_ID, FEED_KEY, FEED_SHARD, ID, PK, SK};
-
 /// A secondary index: name, partition key, optional sort key (all string attributes), and
 /// whether it projects only the keys (else every attribute).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +36,39 @@ pub struct TableDef {
     /// Global secondary indexes.
     pub indexes: Vec<IndexDef>,
 }
+
+/// Users table key.
+pub const BUBBLE_ID: &str = "bubbleId";
+/// Local id, the `by-id` index key.
+pub const ID: &str = "id";
+/// Service timestamps and version.
+pub const CREATED_AT: &str = "createdAt";
+/// See [`CREATED_AT`].
+pub const UPDATED_AT: &str = "updatedAt";
+/// Present while soft-deleted.
+pub const DELETED_AT: &str = "deletedAt";
+/// See [`CREATED_AT`].
+pub const VERSION: &str = "version";
+/// Lowercased e-mail: what the e-mail guard is keyed by.
+pub const EMAIL_KEY: &str = "emailKey";
+/// Lowercased username: what the username guard is keyed by.
+pub const USERNAME_KEY: &str = "usernameKey";
+/// `active` index partition: only active users carry it (a sparse index).
+pub const ACTIVE_SHARD: &str = "activeShard";
+/// `active` index sort key: `createdAt#bubbleId`.
+pub const ACTIVE_KEY: &str = "activeKey";
+/// `feed` index partition.
+pub const FEED_SHARD: &str = "feedShard";
+/// `feed` index sort key: `updatedAt#bubbleId`.
+pub const FEED_KEY: &str = "feedKey";
+/// Meta table keys.
+pub const PK: &str = "pk";
+/// See [`PK`].
+pub const SK: &str = "sk";
+/// A guard's owner (bubbleId).
+pub const OWNER: &str = "owner";
+/// A counter shard's value.
+pub const COUNT: &str = "n";
 
 /// Index of users by local id.
 pub const BY_ID: &str = "by-id";

@@ -8,8 +8,8 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::expr::UpdateExpr;
+use super::failure::{build, stale, WriteFailure};
 use super::item::*;
-use super::write::{build, stale, WriteFailure};
 use super::DynamoStore;
 use crate::domain::{DomainError, Guard, Transition, UniqueField, User, FIELDS};
 use crate::store::positions::feed_key;

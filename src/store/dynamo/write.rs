@@ -7,36 +7,14 @@ use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, ReturnValuesOnConditionChe
 
 use super::blind::blind_target;
 use super::errors::{other, service_error};
+use super::failure::{stale, WriteFailure};
 use super::item::*;
 use super::metering::metered;
 use super::transaction;
-use super::{decode, DynamoStore};
+use super::DynamoStore;
 use crate::domain::{Intent, Plan, Transition, User, UserRef};
 use crate::store::retry::Backoff;
 use crate::store::{StoreError, UserStore};
-
-/// What went wrong with one write attempt.
-pub(super) enum WriteFailure {
-    /// The user changed since it was read: here it is now (`None`: it does not exist).
-    Stale(Option<User>),
-    /// A transaction conflict: read again and retry.
-    Conflict,
-    /// A final answer.
-    Failed(StoreError),
-}
-
-impl From<StoreError> for WriteFailure {
-    fn from(e: StoreError) -> Self {
-        WriteFailure::Failed(e)
-    }
-}
-
-pub(super) fn stale(item: Option<&Item>) -> WriteFailure {
-    match item.map(decode).transpose() {
-        Ok(user) => WriteFailure::Stale(user),
-        Err(e) => WriteFailure::Failed(e),
-    }
-}
 
 impl DynamoStore {
     /// Writes a transition conditionally on `old` being current; `scoped`: a transaction
@@ -206,10 +184,6 @@ impl Tactics {
         self.blind_stuck |= went_blind && found_on.is_some() && found_on == planned_on;
         self.scoped = expect.is_none() && planned_on.is_some();
     }
-}
-
-pub(super) fn build<T, E: std::fmt::Debug>(r: Result<T, E>) -> Result<T, WriteFailure> {
-    r.map_err(|e| StoreError::Backend(format!("request build: {e:?}")).into())
 }
 
 #[cfg(test)]

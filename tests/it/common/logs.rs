@@ -42,8 +42,11 @@ pub fn logs() -> &'static Captured {
     static LOGS: OnceLock<Captured> = OnceLock::new();
     LOGS.get_or_init(|| {
         let logs = Captured::default();
-        tracing::subscriber::set_global_default(users_api::telemetry::subscriber(logs.clone()))
-            .expect("no other global subscriber in the tests");
+        tracing::subscriber::set_global_default(users_api::telemetry::subscriber(
+            logs.clone(),
+            None,
+        ))
+        .expect("no other global subscriber in the tests");
         logs
     })
 }
