@@ -11,10 +11,11 @@ EVENT ?= events/02-upsert-seed-200.json
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help tools run test lint bench build deploy invoke events clean
+.PHONY: help tools run check test lint bench build deploy invoke events clean
 
 help:
 	@echo "make run [STORE=dynamodb] [PORT=9000]   serve the API locally (DynamoDB: 4 instances, CONCURRENCY=4)"
+	@echo "make check                              the fast loop: fmt, clippy, unit and embedded-store tests"
 	@echo "make test                               every check (fmt, clippy, template, tests, fuzzing)"
 	@echo "make lint                               fmt, clippy, cfn-lint, sam validate and checkov only"
 	@echo "make bench                              list, sync and load benchmarks"
@@ -53,6 +54,15 @@ $(CHECKOV): requirements-checkov.txt
 
 run: $(RUN_TOOLS)
 	PORT=$(PORT) STORE=$(STORE) scripts/run.sh
+
+# The inner loop, under a minute on a built tree: no Python tools, no local engine (the
+# DynamoDB-only tests are the ones whose path names dynamodb or dynamo_costs, and the model
+# test, which compares both stores).
+check:
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+	cargo test --lib
+	cargo test --test it -- --skip dynamodb --skip dynamo_costs --skip model::
 
 lint: tools $(CHECKOV)
 	cargo fmt --all -- --check

@@ -60,6 +60,43 @@ pub enum ApiError {
     Internal,
 }
 
+/// One error the API answers with: its `ALGOREP_nnn` code, HTTP status and meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Code {
+    /// `ALGOREP_nnn`.
+    pub code: &'static str,
+    /// The HTTP status.
+    pub status: u16,
+    /// What it means, as the spec says it.
+    pub meaning: &'static str,
+}
+
+macro_rules! codes {
+    ($($name:ident = $code:literal, $status:literal, $meaning:literal;)*) => {
+        $(#[doc = $meaning] pub const $name: Code = Code { code: $code, status: $status, meaning: $meaning };)*
+        /// Every error the API answers with, for the spec.
+        pub const CODES: &[Code] = &[$($name),*];
+    };
+}
+
+codes! {
+    UNKNOWN = "ALGOREP_001", 500, "Unknown error";
+    DATABASE = "ALGOREP_003", 500, "The database failed to process the request";
+    BAD_REQUEST = "ALGOREP_005", 400, "Bad request, naming the field or parameter";
+    NOT_FOUND = "ALGOREP_029", 404, "User not found";
+    DUPLICATE = "ALGOREP_030", 409, "E-mail, username or bubbleId already used";
+    UNAUTHORIZED = "ALGOREP_031", 401, "Missing or invalid API key";
+    FORBIDDEN = "ALGOREP_032", 403, "The key's scope does not allow this";
+    TOO_MANY_REQUESTS = "ALGOREP_033", 429, "Too many requests";
+    TOO_LARGE = "ALGOREP_034", 413, "Body over 256 KiB or batch over 100";
+    STALE = "ALGOREP_035", 412, "If-Match no longer matches";
+    UNAVAILABLE = "ALGOREP_036", 503, "Storage throttled or unavailable, or the deadline is near";
+    NO_ROUTE = "ALGOREP_037", 404, "No such route";
+    METHOD_NOT_ALLOWED = "ALGOREP_037", 405, "Method not allowed on this route";
+    NOT_JSON = "ALGOREP_038", 415, "Body is not JSON";
+    NOT_ACCEPTABLE = "ALGOREP_038", 406, "Accept allows neither JSON nor XML";
+}
+
 impl ApiError {
     /// A 400 naming one field, parameter or header.
     pub fn bad(field: &str, reason: impl Into<String>) -> Self {
@@ -69,7 +106,7 @@ impl ApiError {
     /// The status, code and message.
     pub fn parts(&self) -> (StatusCode, &'static str, String) {
         use ApiError::*;
-        let (status, code, message) = match self {
+        let (code, message): (Code, String) = match self {
             BadRequest(issues) => {
                 let names: Vec<String> = issues
                     .iter()
@@ -81,66 +118,44 @@ impl ApiError {
                     n => format!(" and {n} more"),
                 };
                 (
-                    400,
-                    "ALGOREP_005",
+                    BAD_REQUEST,
                     format!("Bad request: invalid {}{more}", names.join(", ")),
                 )
             }
-            MalformedJson(why) => (
-                400,
-                "ALGOREP_005",
-                format!("Bad request: malformed JSON ({why})"),
-            ),
-            NotFound => (404, "ALGOREP_029", "User not found".into()),
+            MalformedJson(why) => (BAD_REQUEST, format!("Bad request: malformed JSON ({why})")),
+            NotFound => (NOT_FOUND, "User not found".into()),
             Duplicate(field) => (
-                409,
-                "ALGOREP_030",
+                DUPLICATE,
                 format!("Duplicate entry: this {field} is already used"),
             ),
-            Unauthorized => (401, "ALGOREP_031", "Missing or invalid API key".into()),
+            Unauthorized => (UNAUTHORIZED, "Missing or invalid API key".into()),
             Forbidden => (
-                403,
-                "ALGOREP_032",
+                FORBIDDEN,
                 "This API key's scope does not allow this request".into(),
             ),
-            TooManyRequests(_) => (429, "ALGOREP_033", "Too many requests".into()),
-            TooLarge(what) => (413, "ALGOREP_034", format!("Too large: {what}")),
-            PreconditionFailed => (
-                412,
-                "ALGOREP_035",
-                "If-Match does not match the current version".into(),
-            ),
-            Unavailable => (503, "ALGOREP_036", "Storage is busy; retry later".into()),
-            NoRoute => (404, "ALGOREP_037", "No such route".into()),
+            TooManyRequests(_) => (TOO_MANY_REQUESTS, "Too many requests".into()),
+            TooLarge(what) => (TOO_LARGE, format!("Too large: {what}")),
+            PreconditionFailed => (STALE, "If-Match does not match the current version".into()),
+            Unavailable => (UNAVAILABLE, "Storage is busy; retry later".into()),
+            NoRoute => (NO_ROUTE, "No such route".into()),
             MethodNotAllowed => (
-                405,
-                "ALGOREP_037",
+                METHOD_NOT_ALLOWED,
                 "Method not allowed on this route".into(),
             ),
-            UnsupportedMediaType => (
-                415,
-                "ALGOREP_038",
-                "The body must be JSON (application/json)".into(),
-            ),
+            UnsupportedMediaType => (NOT_JSON, "The body must be JSON (application/json)".into()),
             NotAcceptable => (
-                406,
-                "ALGOREP_038",
+                NOT_ACCEPTABLE,
                 "Accept must allow application/json or application/xml".into(),
             ),
             Database => (
-                500,
-                "ALGOREP_003",
+                DATABASE,
                 "The database failed to process the request".into(),
             ),
-            Internal => (
-                500,
-                "ALGOREP_001",
-                "The server encountered an unknown error".into(),
-            ),
+            Internal => (UNKNOWN, "The server encountered an unknown error".into()),
         };
         (
-            StatusCode::from_u16(status).expect("valid status"),
-            code,
+            StatusCode::from_u16(code.status).expect("valid status"),
+            code.code,
             message,
         )
     }

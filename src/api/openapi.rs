@@ -3,6 +3,7 @@
 use serde_json::{json, Map, Value};
 
 use super::contract::{BUBBLE_ID_PATTERN, MAX_BATCH, MAX_PAGE_SIZE};
+use super::error::CODES;
 use super::routes::{routes, BodyKind, Route};
 use crate::domain::{Kind, FIELDS};
 
@@ -209,23 +210,24 @@ fn error_content(status: u16) -> Value {
     }
 }
 
-fn error_meaning(status: u16) -> &'static str {
-    match status {
-        400 => "Bad request (ALGOREP_005), naming the field or parameter",
-        401 => "Missing or invalid API key (ALGOREP_031)",
-        403 => "The key's scope does not allow this (ALGOREP_032)",
-        404 => "User not found (ALGOREP_029)",
-        406 => "Accept allows neither JSON nor XML (ALGOREP_038)",
-        409 => "E-mail, username or bubbleId already used (ALGOREP_030)",
-        412 => "If-Match no longer matches (ALGOREP_035)",
-        413 => "Body over 256 KiB or batch over 100 (ALGOREP_034)",
-        415 => "Body is not JSON (ALGOREP_038)",
-        429 => "Too many requests (ALGOREP_033), or API Gateway's stage throttle (GatewayError)",
-        503 => "Storage throttled or unavailable (ALGOREP_036)",
-        502 => "API Gateway: the function failed or its answer was malformed",
-        504 => "API Gateway: the function did not answer in time",
-        _ => "Unknown error (ALGOREP_001) or database failure (ALGOREP_003)",
-    }
+/// What an error status means: the codes the service answers it with, and what API Gateway
+/// itself may answer.
+fn error_meaning(status: u16) -> String {
+    let ours: Vec<String> = CODES
+        .iter()
+        .filter(|c| c.status == status)
+        .map(|c| format!("{} ({})", c.meaning, c.code))
+        .collect();
+    let gateway = match status {
+        429 => Some("API Gateway's stage throttle (GatewayError)"),
+        502 => Some("API Gateway: the function failed or its answer was malformed"),
+        504 => Some("API Gateway: the function did not answer in time"),
+        _ => None,
+    };
+    ours.into_iter()
+        .chain(gateway.map(str::to_owned))
+        .collect::<Vec<_>>()
+        .join("; or ")
 }
 
 fn operation(route: &Route) -> Value {

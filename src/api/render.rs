@@ -127,8 +127,9 @@ fn write_element(w: &mut Writer<Vec<u8>>, name: &str, value: &Value) {
     let _ = w.write_event(Event::End(BytesEnd::new(name)));
 }
 
-/// `s` as XML 1.0 character data: markup escaped, CR as `&#13;` (a parser would turn a raw
-/// one into LF), and any code point XML cannot carry (which input validation refuses, so
+/// `s` as XML 1.0 character data: markup escaped; CR, NEL and LINE SEPARATOR as character
+/// references (a parser turns a raw CR into LF, and one that follows XML 1.1's line-end
+/// rules, as quick-xml does, NEL and U+2028 too); and any code point XML cannot carry (which input validation refuses, so
 /// only data stored before it could hold one) replaced by U+FFFD.
 fn xml_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -140,6 +141,8 @@ fn xml_text(s: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
             '\r' => out.push_str("&#13;"),
+            '\u{85}' => out.push_str("&#133;"),
+            '\u{2028}' => out.push_str("&#8232;"),
             c if crate::domain::fields::is_xml_char(c) => out.push(c),
             _ => out.push('\u{FFFD}'),
         }

@@ -458,154 +458,159 @@ on_both_stores!(
     a_batch_creates_or_refuses_each_item_on_its_own,
 );
 
-const PRODUCER: &str = "50658c1e-356e-4407-b120-d110552292d8";
+/// The table's own life: migration and creation. DynamoDB only.
+mod dynamodb_only {
+    use super::*;
 
-/// A table written before canonical keys and id guards is brought up to date by the
-/// one-off migration, and works before it too.
-#[tokio::test]
-async fn the_key_migration_moves_legacy_guards_to_canonical_keys() {
-    use users_api::store::dynamo::item::{guard_key, id_guard_key, s, EMAIL_KEY, OWNER};
-    use users_api::store::dynamo::local_client;
-    let store = Arc::new(common::dynamo().await);
-    let c = Client::new(store.clone());
-    let made = c
-        .call(
-            "POST",
-            "/users/legacy",
-            Some(json!({"email": "Anna@Bücher.de", "producerId": PRODUCER})),
-        )
-        .await
-        .json();
-    let (users, meta) = store.table_names();
-    let raw = local_client(&common::dynamo_endpoint());
-    let guard = |key: &str| {
-        guard_key(&users_api::domain::Guard {
-            field: users_api::domain::UniqueField::Email,
-            key: key.to_owned(),
-        })
-    };
-    // Back to how the service stored it before: keyed by the lowercased value, no id guard.
-    let legacy_key = "anna@bücher.de";
-    raw.delete_item()
-        .table_name(meta)
-        .set_key(Some(guard("anna@xn--bcher-kva.de")))
-        .send()
-        .await
-        .unwrap();
-    raw.delete_item()
-        .table_name(meta)
-        .set_key(Some(id_guard_key(made["id"].as_str().unwrap())))
-        .send()
-        .await
-        .unwrap();
-    let mut old = guard(legacy_key);
-    old.insert(OWNER.into(), s("legacy"));
-    raw.put_item()
-        .table_name(meta)
-        .set_item(Some(old))
-        .send()
-        .await
-        .unwrap();
-    raw.update_item()
-        .table_name(users)
-        .key("bubbleId", s("legacy"))
-        .update_expression("SET #k = :k REMOVE #rel")
-        .expression_attribute_names("#k", EMAIL_KEY)
-        .expression_attribute_names("#rel", "activeProducerId")
-        .expression_attribute_values(":k", s(legacy_key))
-        .send()
-        .await
-        .unwrap();
+    const PRODUCER: &str = "50658c1e-356e-4407-b120-d110552292d8";
 
-    let before = c
-        .call(
-            "POST",
-            "/users/legacy",
-            Some(json!({"email": "Anna@Bücher.de", "firstName": "A"})),
-        )
-        .await;
-    assert_eq!(
-        before.status, 200,
-        "a legacy user still takes writes: {}",
-        before.text
-    );
+    /// A table written before canonical keys and id guards is brought up to date by the
+    /// one-off migration, and works before it too.
+    #[tokio::test]
+    async fn the_key_migration_moves_legacy_guards_to_canonical_keys() {
+        use users_api::store::dynamo::item::{guard_key, id_guard_key, s, EMAIL_KEY, OWNER};
+        use users_api::store::dynamo::local_client;
+        let store = Arc::new(common::dynamo().await);
+        let c = Client::new(store.clone());
+        let made = c
+            .call(
+                "POST",
+                "/users/legacy",
+                Some(json!({"email": "Anna@Bücher.de", "producerId": PRODUCER})),
+            )
+            .await
+            .json();
+        let (users, meta) = store.table_names();
+        let raw = local_client(&common::dynamo_endpoint());
+        let guard = |key: &str| {
+            guard_key(&users_api::domain::Guard {
+                field: users_api::domain::UniqueField::Email,
+                key: key.to_owned(),
+            })
+        };
+        // Back to how the service stored it before: keyed by the lowercased value, no id guard.
+        let legacy_key = "anna@bücher.de";
+        raw.delete_item()
+            .table_name(meta)
+            .set_key(Some(guard("anna@xn--bcher-kva.de")))
+            .send()
+            .await
+            .unwrap();
+        raw.delete_item()
+            .table_name(meta)
+            .set_key(Some(id_guard_key(made["id"].as_str().unwrap())))
+            .send()
+            .await
+            .unwrap();
+        let mut old = guard(legacy_key);
+        old.insert(OWNER.into(), s("legacy"));
+        raw.put_item()
+            .table_name(meta)
+            .set_item(Some(old))
+            .send()
+            .await
+            .unwrap();
+        raw.update_item()
+            .table_name(users)
+            .key("bubbleId", s("legacy"))
+            .update_expression("SET #k = :k REMOVE #rel")
+            .expression_attribute_names("#k", EMAIL_KEY)
+            .expression_attribute_names("#rel", "activeProducerId")
+            .expression_attribute_values(":k", s(legacy_key))
+            .send()
+            .await
+            .unwrap();
 
-    // The write above wrote the whole item again, index keys included; unlink it once more.
-    raw.update_item()
-        .table_name(users)
-        .key("bubbleId", s("legacy"))
-        .update_expression("REMOVE #rel")
-        .expression_attribute_names("#rel", "activeProducerId")
-        .send()
-        .await
-        .unwrap();
-    let producers = format!("/users?producerId={PRODUCER}");
-    let unlisted = c.call("GET", &producers, None).await.json();
-    assert_eq!(unlisted["data"], json!([]), "not in the relation index yet");
-    let report = store.migrate_keys().await.unwrap();
-    assert_eq!(
-        (report.rekeyed, report.ids_held, report.linked),
-        (1, 1, 1),
-        "{report:?}"
-    );
-    let listed = c.call("GET", &producers, None).await.json();
-    assert_eq!(listed["data"][0]["bubbleId"], "legacy");
-    assert!(report.conflicts.is_empty());
-    let owner = |key: &str| {
-        let raw = raw.clone();
-        let key = guard(key);
-        async move {
-            raw.get_item()
-                .table_name(meta)
-                .set_key(Some(key))
-                .consistent_read(true)
-                .send()
-                .await
-                .unwrap()
-                .item
-                .and_then(|i| i.get(OWNER).and_then(|v| v.as_s().ok()).cloned())
-        }
-    };
-    assert_eq!(
-        owner("anna@xn--bcher-kva.de").await.as_deref(),
-        Some("legacy")
-    );
-    assert_eq!(
-        owner(legacy_key).await,
-        None,
-        "the legacy guard is released"
-    );
-    let taken = c
-        .call(
-            "POST",
-            "/users/other",
-            Some(json!({"email": "ANNA@xn--bcher-kva.de"})),
-        )
-        .await;
-    assert_eq!(taken.status, 409);
-    let again = store.migrate_keys().await.unwrap();
-    assert_eq!(
-        (again.rekeyed, again.ids_held, again.linked),
-        (0, 0, 0),
-        "a second run changes nothing"
-    );
-}
-
-/// Instances that start together all create the tables if missing; none fails on the race.
-#[tokio::test]
-async fn instances_starting_together_create_the_tables_once_and_all_start() {
-    use users_api::store::dynamo::{local_client, DynamoStore};
-    let suffix = uuid::Uuid::new_v4().simple().to_string();
-    let starts = (0..4).map(|_| {
-        let store = DynamoStore::new(
-            local_client(&common::dynamo_endpoint()),
-            format!("users-{suffix}"),
-            format!("meta-{suffix}"),
-            4,
+        let before = c
+            .call(
+                "POST",
+                "/users/legacy",
+                Some(json!({"email": "Anna@Bücher.de", "firstName": "A"})),
+            )
+            .await;
+        assert_eq!(
+            before.status, 200,
+            "a legacy user still takes writes: {}",
+            before.text
         );
-        async move { store.create_tables().await }
-    });
-    for started in futures::future::join_all(starts).await {
-        assert_eq!(started, Ok(()));
+
+        // The write above wrote the whole item again, index keys included; unlink it once more.
+        raw.update_item()
+            .table_name(users)
+            .key("bubbleId", s("legacy"))
+            .update_expression("REMOVE #rel")
+            .expression_attribute_names("#rel", "activeProducerId")
+            .send()
+            .await
+            .unwrap();
+        let producers = format!("/users?producerId={PRODUCER}");
+        let unlisted = c.call("GET", &producers, None).await.json();
+        assert_eq!(unlisted["data"], json!([]), "not in the relation index yet");
+        let report = store.migrate_keys().await.unwrap();
+        assert_eq!(
+            (report.rekeyed, report.ids_held, report.linked),
+            (1, 1, 1),
+            "{report:?}"
+        );
+        let listed = c.call("GET", &producers, None).await.json();
+        assert_eq!(listed["data"][0]["bubbleId"], "legacy");
+        assert!(report.conflicts.is_empty());
+        let owner = |key: &str| {
+            let raw = raw.clone();
+            let key = guard(key);
+            async move {
+                raw.get_item()
+                    .table_name(meta)
+                    .set_key(Some(key))
+                    .consistent_read(true)
+                    .send()
+                    .await
+                    .unwrap()
+                    .item
+                    .and_then(|i| i.get(OWNER).and_then(|v| v.as_s().ok()).cloned())
+            }
+        };
+        assert_eq!(
+            owner("anna@xn--bcher-kva.de").await.as_deref(),
+            Some("legacy")
+        );
+        assert_eq!(
+            owner(legacy_key).await,
+            None,
+            "the legacy guard is released"
+        );
+        let taken = c
+            .call(
+                "POST",
+                "/users/other",
+                Some(json!({"email": "ANNA@xn--bcher-kva.de"})),
+            )
+            .await;
+        assert_eq!(taken.status, 409);
+        let again = store.migrate_keys().await.unwrap();
+        assert_eq!(
+            (again.rekeyed, again.ids_held, again.linked),
+            (0, 0, 0),
+            "a second run changes nothing"
+        );
+    }
+
+    /// Instances that start together all create the tables if missing; none fails on the race.
+    #[tokio::test]
+    async fn instances_starting_together_create_the_tables_once_and_all_start() {
+        use users_api::store::dynamo::{local_client, DynamoStore};
+        let suffix = uuid::Uuid::new_v4().simple().to_string();
+        let starts = (0..4).map(|_| {
+            let store = DynamoStore::new(
+                local_client(&common::dynamo_endpoint()),
+                format!("users-{suffix}"),
+                format!("meta-{suffix}"),
+                4,
+            );
+            async move { store.create_tables().await }
+        });
+        for started in futures::future::join_all(starts).await {
+            assert_eq!(started, Ok(()));
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Every integration test in one binary, so the SDK and the crate are linked once.
 //!
-//! DynamoDB suites need a local server: `make test` starts DynamoDB Local (`scripts/with-dynamodb.sh`).
+//! DynamoDB suites run on DynamoDB Local: the one `make test` starts, or, under plain
+//! `cargo test`, one the suite starts itself (`common/engine.rs`).
 
 #[macro_use]
 mod common;

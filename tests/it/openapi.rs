@@ -1,4 +1,6 @@
-//! `/openapi.json` describes exactly the routes the router serves.
+//! `/openapi.json` describes exactly the routes the router serves, and any change to it is
+//! reviewed: it is snapshotted in `tests/it/snapshots/` (`INSTA_UPDATE=always cargo test
+//! openapi` writes the new one; read the diff before committing it).
 
 use crate::common;
 
@@ -138,4 +140,11 @@ fn assert_gateway_bodies_documented(
             "{operation} {status} allows API Gateway's body: {schema}"
         );
     }
+}
+
+#[tokio::test]
+async fn the_served_document_is_the_committed_contract() {
+    let app = common::router(common::memory_store());
+    let document = serde_json::to_string_pretty(&spec(&app).await).unwrap();
+    insta::assert_snapshot!("openapi", document);
 }

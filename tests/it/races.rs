@@ -134,178 +134,183 @@ on_both_stores!(
     a_batch_racing_single_upserts_for_one_email_makes_one_owner,
 );
 
-/// Clients of `n` function instances on one DynamoDB table; request `i` goes to `i % n`.
-async fn instances(n: usize) -> (Vec<Arc<Client>>, Arc<dyn UserStore>) {
-    let stores = common::dynamo_instances(n).await;
-    let first = stores[0].clone();
-    let clients = stores
-        .into_iter()
-        .map(|s| Arc::new(Client::new(s)))
-        .collect();
-    (clients, first)
-}
+/// Races between function instances on one table: DynamoDB only.
+mod dynamodb_only {
+    use super::*;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sixteen_concurrent_updates_of_one_user_all_apply_in_turn() {
-    let (clients, store) = instances(4).await;
-    let made = clients[0]
-        .call("POST", "/users/hot", Some(json!({"firstName": "start"})))
-        .await;
-    assert_eq!(made.status, 200);
-    let tasks: Vec<_> = (0..16)
-        .map(|i| {
-            let c = clients[i % clients.len()].clone();
-            tokio::spawn(async move {
-                let answer = c
-                    .call(
-                        "PUT",
-                        "/users/hot",
-                        Some(json!({"firstName": format!("w{i}")})),
-                    )
-                    .await;
-                (answer.status.as_u16(), answer.json()["version"].as_u64())
-            })
-        })
-        .collect();
-    let mut versions = Vec::new();
-    for t in tasks {
-        let (status, version) = t.await.unwrap();
-        assert_eq!(status, 200, "every update applies");
-        versions.push(version.unwrap());
+    /// Clients of `n` function instances on one DynamoDB table; request `i` goes to `i % n`.
+    async fn instances(n: usize) -> (Vec<Arc<Client>>, Arc<dyn UserStore>) {
+        let stores = common::dynamo_instances(n).await;
+        let first = stores[0].clone();
+        let clients = stores
+            .into_iter()
+            .map(|s| Arc::new(Client::new(s)))
+            .collect();
+        (clients, first)
     }
-    versions.sort_unstable();
-    assert_eq!(
-        versions,
-        (2..=17).collect::<Vec<u64>>(),
-        "16 distinct versions"
-    );
-    invariants::check(&store).await;
-}
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn thirty_two_concurrent_upserts_of_one_new_bubble_id_make_one_user() {
-    let (clients, store) = instances(4).await;
-    let tasks: Vec<_> = (0..32)
-        .map(|i| {
-            let c = clients[i % clients.len()].clone();
-            tokio::spawn(async move {
-                let answer = c
-                    .call(
-                        "POST",
-                        "/users/newcomer",
-                        Some(json!({"lastName": format!("n{i}")})),
-                    )
-                    .await;
-                (
-                    answer.status.as_u16(),
-                    answer.json()["id"].as_str().map(str::to_owned),
-                )
-            })
-        })
-        .collect();
-    let mut ids = std::collections::HashSet::new();
-    for t in tasks {
-        let (status, id) = t.await.unwrap();
-        assert_eq!(status, 200, "every upsert applies");
-        ids.insert(id.unwrap());
-    }
-    assert_eq!(ids.len(), 1, "one user, one id");
-    invariants::check(&store).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_delete_racing_four_streams_of_updates_succeeds() {
-    let (clients, store) = instances(5).await;
-    let made = clients[0]
-        .call("POST", "/users/busy", Some(json!({"email": "busy@x.io"})))
-        .await;
-    assert_eq!(made.status, 200);
-    let streams: Vec<_> = (1..5)
-        .map(|s| {
-            let c = clients[s].clone();
-            tokio::spawn(async move {
-                for i in 0..15 {
-                    let body = json!({"firstName": format!("s{s}-{i}")});
-                    let status = c.call("PUT", "/users/busy", Some(body)).await.status;
-                    assert!(
-                        status == 200 || status == 404,
-                        "an update applies or finds the user deleted: {status}"
-                    );
-                }
-            })
-        })
-        .collect();
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    let deleted = clients[0].call("DELETE", "/users/busy", None).await;
-    assert_eq!(deleted.status, 200, "{}", deleted.text);
-    for s in streams {
-        s.await.unwrap();
-    }
-    invariants::check(&store).await;
-}
-
-/// E-mail changes and a delete are transactions; plain updates of other fields are single
-/// blind writes. Racing three update loops, the transactions must still get through (0 × 503),
-/// every field keeps the last value a 200 wrote to it, and each 200 is one version.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn email_changes_and_a_delete_racing_three_update_loops_all_apply() {
-    let (clients, store) = instances(4).await;
-    let made = clients[0]
-        .call(
-            "POST",
-            "/users/contended",
-            Some(json!({"email": "c0@x.io"})),
-        )
-        .await;
-    assert_eq!(made.status, 200);
-    let loops: Vec<_> = ["lastName", "firstName", "status"]
-        .into_iter()
-        .enumerate()
-        .map(|(s, field)| {
-            let c = clients[s + 1].clone();
-            tokio::spawn(async move {
-                let (mut applied, mut last) = (0u64, None);
-                for i in 0..400 {
-                    let value = format!("{field}-{i}");
-                    let answer = c
-                        .call("PATCH", "/users/contended", Some(json!({field: value})))
-                        .await;
-                    match answer.status.as_u16() {
-                        200 => (applied, last) = (applied + 1, Some(value)),
-                        404 => break,
-                        other => panic!("an update answered {other}: {}", answer.text),
-                    }
-                }
-                (field, applied, last)
-            })
-        })
-        .collect();
-    let mut applied = 1; // the creation
-    for i in 1..=12 {
-        let body = json!({"email": format!("c{i}@x.io")});
-        let changed = clients[0]
-            .call("PATCH", "/users/contended", Some(body))
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sixteen_concurrent_updates_of_one_user_all_apply_in_turn() {
+        let (clients, store) = instances(4).await;
+        let made = clients[0]
+            .call("POST", "/users/hot", Some(json!({"firstName": "start"})))
             .await;
-        assert_eq!(changed.status, 200, "e-mail change {i}: {}", changed.text);
-        applied += 1;
-    }
-    let deleted = clients[0].call("DELETE", "/users/contended", None).await;
-    assert_eq!(deleted.status, 200, "{}", deleted.text);
-    applied += 1;
-    let user = clients[0]
-        .call("GET", "/users/contended?includeDeleted=true", None)
-        .await
-        .json();
-    for l in loops {
-        let (field, n, last) = l.await.unwrap();
-        applied += n;
+        assert_eq!(made.status, 200);
+        let tasks: Vec<_> = (0..16)
+            .map(|i| {
+                let c = clients[i % clients.len()].clone();
+                tokio::spawn(async move {
+                    let answer = c
+                        .call(
+                            "PUT",
+                            "/users/hot",
+                            Some(json!({"firstName": format!("w{i}")})),
+                        )
+                        .await;
+                    (answer.status.as_u16(), answer.json()["version"].as_u64())
+                })
+            })
+            .collect();
+        let mut versions = Vec::new();
+        for t in tasks {
+            let (status, version) = t.await.unwrap();
+            assert_eq!(status, 200, "every update applies");
+            versions.push(version.unwrap());
+        }
+        versions.sort_unstable();
         assert_eq!(
-            user[field].as_str(),
-            last.as_deref(),
-            "{field} lost a write"
+            versions,
+            (2..=17).collect::<Vec<u64>>(),
+            "16 distinct versions"
         );
+        invariants::check(&store).await;
     }
-    assert_eq!(user["email"], "c12@x.io");
-    assert_eq!(user["version"], applied, "one version per change");
-    invariants::check(&store).await;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn thirty_two_concurrent_upserts_of_one_new_bubble_id_make_one_user() {
+        let (clients, store) = instances(4).await;
+        let tasks: Vec<_> = (0..32)
+            .map(|i| {
+                let c = clients[i % clients.len()].clone();
+                tokio::spawn(async move {
+                    let answer = c
+                        .call(
+                            "POST",
+                            "/users/newcomer",
+                            Some(json!({"lastName": format!("n{i}")})),
+                        )
+                        .await;
+                    (
+                        answer.status.as_u16(),
+                        answer.json()["id"].as_str().map(str::to_owned),
+                    )
+                })
+            })
+            .collect();
+        let mut ids = std::collections::HashSet::new();
+        for t in tasks {
+            let (status, id) = t.await.unwrap();
+            assert_eq!(status, 200, "every upsert applies");
+            ids.insert(id.unwrap());
+        }
+        assert_eq!(ids.len(), 1, "one user, one id");
+        invariants::check(&store).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_delete_racing_four_streams_of_updates_succeeds() {
+        let (clients, store) = instances(5).await;
+        let made = clients[0]
+            .call("POST", "/users/busy", Some(json!({"email": "busy@x.io"})))
+            .await;
+        assert_eq!(made.status, 200);
+        let streams: Vec<_> = (1..5)
+            .map(|s| {
+                let c = clients[s].clone();
+                tokio::spawn(async move {
+                    for i in 0..15 {
+                        let body = json!({"firstName": format!("s{s}-{i}")});
+                        let status = c.call("PUT", "/users/busy", Some(body)).await.status;
+                        assert!(
+                            status == 200 || status == 404,
+                            "an update applies or finds the user deleted: {status}"
+                        );
+                    }
+                })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let deleted = clients[0].call("DELETE", "/users/busy", None).await;
+        assert_eq!(deleted.status, 200, "{}", deleted.text);
+        for s in streams {
+            s.await.unwrap();
+        }
+        invariants::check(&store).await;
+    }
+
+    /// E-mail changes and a delete are transactions; plain updates of other fields are single
+    /// blind writes. Racing three update loops, the transactions must still get through (0 × 503),
+    /// every field keeps the last value a 200 wrote to it, and each 200 is one version.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn email_changes_and_a_delete_racing_three_update_loops_all_apply() {
+        let (clients, store) = instances(4).await;
+        let made = clients[0]
+            .call(
+                "POST",
+                "/users/contended",
+                Some(json!({"email": "c0@x.io"})),
+            )
+            .await;
+        assert_eq!(made.status, 200);
+        let loops: Vec<_> = ["lastName", "firstName", "status"]
+            .into_iter()
+            .enumerate()
+            .map(|(s, field)| {
+                let c = clients[s + 1].clone();
+                tokio::spawn(async move {
+                    let (mut applied, mut last) = (0u64, None);
+                    for i in 0..400 {
+                        let value = format!("{field}-{i}");
+                        let answer = c
+                            .call("PATCH", "/users/contended", Some(json!({field: value})))
+                            .await;
+                        match answer.status.as_u16() {
+                            200 => (applied, last) = (applied + 1, Some(value)),
+                            404 => break,
+                            other => panic!("an update answered {other}: {}", answer.text),
+                        }
+                    }
+                    (field, applied, last)
+                })
+            })
+            .collect();
+        let mut applied = 1; // the creation
+        for i in 1..=12 {
+            let body = json!({"email": format!("c{i}@x.io")});
+            let changed = clients[0]
+                .call("PATCH", "/users/contended", Some(body))
+                .await;
+            assert_eq!(changed.status, 200, "e-mail change {i}: {}", changed.text);
+            applied += 1;
+        }
+        let deleted = clients[0].call("DELETE", "/users/contended", None).await;
+        assert_eq!(deleted.status, 200, "{}", deleted.text);
+        applied += 1;
+        let user = clients[0]
+            .call("GET", "/users/contended?includeDeleted=true", None)
+            .await
+            .json();
+        for l in loops {
+            let (field, n, last) = l.await.unwrap();
+            applied += n;
+            assert_eq!(
+                user[field].as_str(),
+                last.as_deref(),
+                "{field} lost a write"
+            );
+        }
+        assert_eq!(user["email"], "c12@x.io");
+        assert_eq!(user["version"], applied, "one version per change");
+        invariants::check(&store).await;
+    }
 }

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: apps and stores to test, and a request helper.
 #![allow(dead_code)]
 
+mod engine;
 pub mod invariants;
 mod logs;
 
@@ -68,11 +69,9 @@ pub fn memory_store() -> Arc<dyn UserStore> {
     Arc::new(MemoryStore::new())
 }
 
-/// The endpoint of the local DynamoDB server `make test` starts.
+/// The endpoint of the local DynamoDB engine: `make test`'s, or one started for this run.
 pub fn dynamo_endpoint() -> String {
-    std::env::var("DYNAMODB_ENDPOINT").expect(
-        "DYNAMODB_ENDPOINT is not set: run the tests with `make test`, which starts DynamoDB Local",
-    )
+    engine::endpoint()
 }
 
 /// A DynamoDB store on fresh tables of the local server.
