@@ -11,8 +11,8 @@
 //!   `schedstat` (nanoseconds on CPU), over `WARM` invocations after a warm-up;
 //!
 //! and, apart, what loading the platform's trust store costs against parsing compiled-in roots.
-//! moto answers over HTTP/1.0, so each storage request opens a connection; a keep-alive relay
-//! in front of it was tried and changed the function's CPU per GET by under 5 %.
+//! The DynamoDB store points at the local engine (DynamoDB Local), whose own speed is not
+//! AWS's: the first GET's storage time is printed beside the figures that include it.
 //!
 //! `cold_start HELLO_BIN USERS_API_BIN` with `DYNAMODB_ENDPOINT` set (`make bench` runs it).
 

@@ -99,7 +99,7 @@ const LIST_PARAMS: [Param; 3 + filter::PARAMS.len()] = {
 };
 
 /// `PUT` and `PATCH /users/{ref}`: the same merge under two methods.
-fn merge(
+fn merge_route(
     method: Method,
     operation_id: &'static str,
     summary: &'static str,
@@ -273,8 +273,8 @@ pub fn routes() -> Vec<Route> {
             if_match: false,
             handler: get(h::get_user),
         },
-        merge(Method::PUT, "updateUser", "Merge the body into an existing active user", put(h::update)),
-        merge(
+        merge_route(Method::PUT, "updateUser", "Merge the body into an existing active user", put(h::update)),
+        merge_route(
             Method::PATCH,
             "patchUser",
             "Merge the body into an existing active user (JSON Merge Patch)",

@@ -137,9 +137,9 @@ impl Intent<'_> {
                 })))
             }
             (Intent::Create(..), Some(_)) => Err(DomainError::BubbleIdTaken),
-            (Intent::Upsert(_, patch), Some(user)) => merge(user, patch, now, true),
+            (Intent::Upsert(_, patch), Some(user)) => merge_into(user, patch, now, true),
             (Intent::Update(patch), Some(user)) if user.is_active() => {
-                merge(user, patch, now, false)
+                merge_into(user, patch, now, false)
             }
             (Intent::Delete(by), Some(user)) if user.is_active() => {
                 let mut new = next_version(user, now);
@@ -196,7 +196,7 @@ fn next_version(user: &User, now: Timestamp) -> User {
     }
 }
 
-fn merge(
+fn merge_into(
     user: &User,
     patch: &Patch,
     now: Timestamp,

@@ -14,7 +14,6 @@ use crate::domain::{
 pub mod batch;
 pub mod dynamo;
 pub mod memory;
-pub mod merge;
 pub mod meter;
 pub mod positions;
 pub mod retry;

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 const SEED_BUBBLE_ID: &str = "1708861331497x933611102973227500";
 
-/// The request body of the seed's curl example (`shared/seeds/000`).
+/// The request body of the first client's own curl example (README, "Try it").
 fn seed_body() -> Value {
     json!({"bubbleId":"1708861331497x933611102973227500","isMailConfirmed":true,"language":"Français","lastConnexion":"2024-01-19T12:45:04.147Z","email":"algorep@algorep.ai","mobilePhone":"0609921214","producerBubbleId":"1708861331497x933611102973227500","producerId":"50658c1e-356e-4407-b120-d110552292d8","sellerBubbleId":"1708861331497x933611102973227500","sellerId":"50658c1e-356e-4407-b120-d110552292d8","originBubbleId":"1708861331497x933611102973227500","originId":"50658c1e-356e-4407-b120-d110552292d8","lastName":"Macron","firstName":"Emmanuel","status":"3 - ACTIF","role":"producerAdmin","userSignedUp":true,"avatar":"//15c83987ea78e6559235081e42c9135b.cdn.bubble.io/f1713427188226x475005611045967500/api","isAlgorep":false,"createdAt":"2024-01-19T12:45:04.147Z","updatedAt":"2024-01-19T12:45:04.147Z"})
 }

@@ -1,4 +1,4 @@
-//! Lists over write-sharded partitions: the queries behind [`crate::store::merge`].
+//! Lists over write-sharded partitions: the queries behind [`super::shard_merge`].
 //!
 //! Each shard is a partition sorted by a unique key. A page asks every shard for a chunk in
 //! parallel and refills only a shard that runs dry (see the merge module); this module turns
@@ -13,9 +13,9 @@ use super::errors::store_error;
 use super::item::{history_partition, s, Item, ACTIVE_KEY, BUBBLE_ID, PK, SK};
 use super::metered;
 use super::schema::RelationDef;
+use super::shard_merge::{self, Ask, Batch, Merged, Start, Want};
 use super::DynamoStore;
 use crate::domain::{BubbleId, User};
-use crate::store::merge::{self, Ask, Batch, Merged, Start, Want};
 use crate::store::StoreError;
 use crate::store::{Slice, Window};
 
@@ -147,7 +147,7 @@ impl<'a> Sharded<'a> {
         after: Option<&str>,
         want: Want,
     ) -> Result<Merged<Item>, StoreError> {
-        merge::page(self.partitions.len(), self.forward, after, want, |ask| {
+        shard_merge::page(self.partitions.len(), self.forward, after, want, |ask| {
             self.query(client, floor, ask)
         })
         .await

@@ -18,6 +18,7 @@ mod lists;
 mod metering;
 pub mod migrate;
 pub mod schema;
+pub mod shard_merge;
 mod transaction;
 mod write;
 
@@ -33,7 +34,7 @@ use self::errors::store_error;
 use self::item::*;
 use self::metering::metered;
 
-use super::merge::Want;
+use self::shard_merge::Want;
 use super::retry::Backoff;
 use super::{Lookup, Slice, StoreError, UserStore, Window};
 use crate::domain::{BubbleId, DeletionRecord, Guard, Intent, Relation, User, UserRef};
@@ -57,7 +58,7 @@ fn want(window: Window<'_>) -> Want {
     }
 }
 
-fn users(page: super::merge::Merged<Item>) -> Result<Slice<User>, StoreError> {
+fn users(page: shard_merge::Merged<Item>) -> Result<Slice<User>, StoreError> {
     Ok(decode_each(&page.items, user_from_item, page.next))
 }
 
