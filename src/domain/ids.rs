@@ -92,4 +92,31 @@ mod tests {
             UserRef::Bubble(_)
         ));
     }
+
+    #[test]
+    fn the_published_pattern_and_the_parser_accept_the_same_characters() {
+        let class = BUBBLE_ID_PATTERN
+            .split_once('[')
+            .and_then(|(_, rest)| rest.split_once(']'))
+            .map(|(class, _)| class)
+            .unwrap();
+        let chars: Vec<char> = class.chars().collect();
+        let mut allowed = Vec::new();
+        let mut i = 0;
+        while i < chars.len() {
+            if i + 2 < chars.len() && chars[i + 1] == '-' {
+                allowed.extend(chars[i]..=chars[i + 2]);
+                i += 3;
+            } else {
+                allowed.push(chars[i]);
+                i += 1;
+            }
+        }
+        for c in (0u8..128).map(char::from) {
+            let id = format!("a{c}");
+            assert_eq!(BubbleId::parse(&id).is_ok(), allowed.contains(&c), "{c:?}");
+        }
+        assert!(BUBBLE_ID_PATTERN.ends_with("{1,128}$"));
+        assert!(BubbleId::parse(&"a".repeat(129)).is_err());
+    }
 }
