@@ -8,6 +8,7 @@ pub mod config;
 pub mod domain;
 pub mod keys;
 pub mod metrics;
+pub mod scim;
 pub mod store;
 pub mod telemetry;
 

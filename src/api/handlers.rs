@@ -73,7 +73,7 @@ fn parse_patch(body: &Value) -> Result<Patch, ApiError> {
 }
 
 /// `If-Match: "<version>"` (or `W/"<version>"`); `*` or no header means any version.
-fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+pub(crate) fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
     let Some(raw) = headers.get(header::IF_MATCH) else {
         return Ok(None);
     };

@@ -11,7 +11,7 @@ pub mod lists;
 pub mod openapi;
 pub mod paging;
 pub mod params;
-mod record;
+pub(crate) mod record;
 pub mod render;
 pub mod routes;
 
@@ -88,13 +88,15 @@ impl AppState {
 /// The one router: Lambda, `cargo lambda watch` and the tests all use it.
 pub fn app(state: AppState) -> Router {
     let cors = cors(&state.cors_origins);
+    let scim = crate::scim::router(state.clone());
     let router = routes::routes()
         .into_iter()
         .fold(Router::new(), |router, r| router.route(r.path, r.handler))
         .method_not_allowed_fallback(h::method_not_allowed)
         .fallback(h::no_route)
         .layer(middleware::from_fn_with_state(state.clone(), edge))
-        .with_state(state);
+        .with_state(state)
+        .nest(crate::scim::BASE_PATH, scim);
     match cors {
         Some(layer) => router.layer(layer),
         None => router,
@@ -138,7 +140,7 @@ fn cors(origins: &[HeaderValue]) -> Option<CorsLayer> {
 }
 
 /// The Lambda request id, else API Gateway's, else a fresh one (tests, local runs).
-fn request_id(req: &Request) -> String {
+pub(crate) fn request_id(req: &Request) -> String {
     if let Some(ctx) = req.lambda_context_ref() {
         return ctx.request_id.clone();
     }
@@ -151,7 +153,7 @@ fn request_id(req: &Request) -> String {
 }
 
 /// `X-CLIENT-ID`, reduced to a short, log-safe token.
-fn client_id(req: &Request) -> Option<String> {
+pub(crate) fn client_id(req: &Request) -> Option<String> {
     let raw = req.headers().get("x-client-id")?.to_str().ok()?;
     let safe: String = raw
         .chars()
@@ -164,7 +166,7 @@ fn client_id(req: &Request) -> Option<String> {
 /// When this request must have answered: the invocation's deadline less `margin`, so the
 /// function answers 503 itself rather than be stopped by the platform. `None` outside
 /// Lambda (tests, the plain HTTP server), where nothing stops a request.
-fn deadline(req: &Request, margin: Duration) -> Option<tokio::time::Instant> {
+pub(crate) fn deadline(req: &Request, margin: Duration) -> Option<tokio::time::Instant> {
     let ctx = req.lambda_context_ref().filter(|c| c.deadline > 0)?;
     let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?;
     let left = time_left(ctx.deadline, now).saturating_sub(margin);
@@ -187,7 +189,7 @@ fn time_left(deadline_ms: u64, now: Duration) -> Duration {
 /// Runs the handler, or answers 503 `ALGOREP_036` when `deadline` comes first. Dropping the
 /// handler cancels its storage requests; a write is one conditional request or one
 /// transaction, so nothing is left half-written.
-async fn until_deadline(
+pub(crate) async fn until_deadline(
     deadline: Option<tokio::time::Instant>,
     handler: impl std::future::Future<Output = Response>,
 ) -> Response {
@@ -204,7 +206,7 @@ async fn until_deadline(
 }
 
 /// `Server-Timing`: storage requests, their time, and the capacity units they consumed.
-fn server_timing(meter: &Meter) -> String {
+pub(crate) fn server_timing(meter: &Meter) -> String {
     let round = |x: f64| (x * 100.0).round() / 100.0;
     let capacity = meter.capacity();
     format!(
@@ -216,7 +218,7 @@ fn server_timing(meter: &Meter) -> String {
     )
 }
 
-fn rate_limit_headers(headers: &mut http::HeaderMap, a: Allowance) {
+pub(crate) fn rate_limit_headers(headers: &mut http::HeaderMap, a: Allowance) {
     headers.insert("x-ratelimit-limit", HeaderValue::from(a.limit));
     headers.insert("x-ratelimit-remaining", HeaderValue::from(a.remaining));
     headers.insert("x-ratelimit-reset", HeaderValue::from(a.reset_secs));

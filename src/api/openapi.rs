@@ -16,6 +16,9 @@ const PROTECTED: [u16; 4] = [401, 403, 429, 503];
 fn field_schema(kind: Kind) -> Value {
     match kind {
         Kind::Bool => json!({"type": ["boolean", "null"]}),
+        Kind::Flag => {
+            json!({"type": "boolean", "description": "true unless the user is disabled; null in a body resets it to true"})
+        }
         Kind::Text { max_chars } => json!({"type": ["string", "null"], "maxLength": max_chars}),
         Kind::Email => json!({"type": ["string", "null"], "format": "email", "maxLength": 254}),
         Kind::Username => {

@@ -118,6 +118,22 @@ impl CursorKey {
         mac
     }
 
+    /// A sealed position in the list named `list` (SCIM's cursors, RFC 9865, which number
+    /// no pages: the page field is always 2, the first a cursor can lead to).
+    pub fn seal_position(&self, list: &str, after: &str) -> String {
+        self.seal(&Cursor {
+            l: list.to_owned(),
+            f: None,
+            a: after.to_owned(),
+            p: 2,
+        })
+    }
+
+    /// The position a cursor from [`CursorKey::seal_position`] holds, if it is one for `list`.
+    pub fn open_position(&self, list: &str, sealed: &str) -> Option<String> {
+        self.open(sealed).ok().filter(|c| c.l == list).map(|c| c.a)
+    }
+
     fn seal(&self, c: &Cursor) -> String {
         let payload = serde_json::to_vec(c).expect("a cursor serializes");
         let tag = self.mac(&payload).finalize().into_bytes();

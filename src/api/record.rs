@@ -9,7 +9,7 @@ use crate::store::meter::Meter;
 use crate::telemetry;
 
 /// One answered request.
-pub(super) struct Record<'a> {
+pub(crate) struct Record<'a> {
     pub request_id: &'a str,
     pub method: &'a Method,
     /// The matched route template.

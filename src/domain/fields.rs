@@ -13,6 +13,8 @@ use super::ids::BubbleId;
 pub enum Kind {
     /// `true` or `false`.
     Bool,
+    /// A boolean that reads `true` while unset, and is set `true` on creation (`enabled`).
+    Flag,
     /// Free text of at most `max_chars` characters, without control characters.
     Text { max_chars: usize },
     /// A plausible e-mail address; unique among active users, case-insensitively.
@@ -39,7 +41,7 @@ pub struct Field {
 const TEXT: Kind = Kind::Text { max_chars: 1024 };
 
 /// Every writable field, in the order responses list them (the seed's order).
-pub static FIELDS: [Field; 19] = [
+pub static FIELDS: [Field; 21] = [
     Field {
         name: "isMailConfirmed",
         kind: Kind::Bool,
@@ -116,7 +118,18 @@ pub static FIELDS: [Field; 19] = [
         name: "username",
         kind: Kind::Username,
     },
+    Field {
+        name: "enabled",
+        kind: Kind::Flag,
+    },
+    Field {
+        name: "displayName",
+        kind: TEXT,
+    },
 ];
+
+/// Index of `enabled` in [`FIELDS`].
+pub const ENABLED: usize = 19;
 
 /// Index of `email` in [`FIELDS`].
 pub const EMAIL: usize = 3;
@@ -169,7 +182,7 @@ impl Field {
     /// Parses a JSON value (not `null`) into this field's value, or says why it cannot.
     /// Text must be something XML 1.0 can carry, so every user renders as XML.
     pub fn parse(&self, json: &serde_json::Value) -> Result<Value, String> {
-        if self.kind == Kind::Bool {
+        if matches!(self.kind, Kind::Bool | Kind::Flag) {
             return json
                 .as_bool()
                 .map(Value::Bool)
@@ -193,7 +206,7 @@ impl Field {
     /// the looser e-mail and username rules that stored values were accepted under.
     pub fn parse_text(&self, s: &str) -> Result<String, String> {
         match self.kind {
-            Kind::Bool => Err("must be a boolean".into()),
+            Kind::Bool | Kind::Flag => Err("must be a boolean".into()),
             Kind::Text { max_chars } => plain_text(s, max_chars),
             Kind::Email => stored_email(s),
             Kind::Username => stored_username(s),
@@ -268,6 +281,7 @@ mod tests {
     fn the_unique_field_indices_point_at_their_fields() {
         assert_eq!(FIELDS[EMAIL].name, "email");
         assert_eq!(FIELDS[USERNAME].name, "username");
+        assert_eq!(FIELDS[ENABLED].name, "enabled");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use uuid::Uuid;
 
+use super::fields::{Value, ENABLED};
 use super::identity::Guard;
 use super::ids::BubbleId;
 use super::patch::Patch;
@@ -45,12 +46,31 @@ impl Transition {
         i64::from(self.new.is_active()) - i64::from(was)
     }
 
+    /// Unique values the user holds before and after (a move hands them to its new key).
+    pub fn kept(&self) -> Vec<Guard> {
+        let held = self.old.as_ref().map(User::guards).unwrap_or_default();
+        self.new
+            .guards()
+            .into_iter()
+            .filter(|g| held.contains(g))
+            .collect()
+    }
+
+    /// Whether the user moves to another bubbleId (a SCIM `externalId` change): its item,
+    /// and the owner of every guard it holds, change key in the same write.
+    pub fn is_move(&self) -> bool {
+        self.old
+            .as_ref()
+            .is_some_and(|old| old.bubble_id != self.new.bubble_id)
+    }
+
     /// Whether the write touches nothing but the user's own item.
     pub fn is_simple(&self) -> bool {
         self.claims().is_empty()
             && self.releases().is_empty()
             && self.active_delta() == 0
             && self.deletion.is_none()
+            && !self.is_move()
     }
 }
 
@@ -84,6 +104,9 @@ pub enum Intent<'a> {
     Delete(&'a str),
     /// Reactivate a soft-deleted user.
     Restore,
+    /// Merge into an existing active user and move it to another bubbleId, keeping its
+    /// `id` (SCIM's `externalId` change).
+    Move(&'a Patch, &'a BubbleId),
 }
 
 /// The outcome of planning: nothing to write, or a transition to make.
@@ -127,7 +150,7 @@ impl Intent<'_> {
                     new: User {
                         id: Uuid::new_v4(),
                         bubble_id: (*bubble_id).clone(),
-                        profile: patch.apply(&Profile::default()),
+                        profile: created_profile(patch),
                         created_at: now,
                         updated_at: now,
                         deleted_at: None,
@@ -168,6 +191,19 @@ impl Intent<'_> {
                 })))
             }
             (Intent::Restore, Some(user)) => Ok(Plan::Unchanged(user.clone())),
+            (Intent::Move(patch, to), Some(user)) if user.is_active() => {
+                if *to == &user.bubble_id {
+                    return merge_into(user, patch, now, false);
+                }
+                let mut new = next_version(user, now);
+                new.profile = patch.apply(&user.profile);
+                new.bubble_id = (*to).clone();
+                Ok(Plan::Write(Box::new(Transition {
+                    old: Some(user.clone()),
+                    new,
+                    deletion: None,
+                })))
+            }
             _ => Err(DomainError::NotFound),
         }
     }
@@ -178,6 +214,7 @@ impl Intent<'_> {
         let (own, patch) = match self {
             Intent::Upsert(b, p) | Intent::Create(b, p) => (Some(*b), *p),
             Intent::Update(p) => (current.map(|u| &u.bubble_id), *p),
+            Intent::Move(p, to) => (Some(*to), *p),
             Intent::Delete(_) | Intent::Restore => return None,
         };
         Some((own?, patch.bubble_id.as_ref()?))
@@ -186,6 +223,15 @@ impl Intent<'_> {
     fn reaches_deleted(&self) -> bool {
         matches!(self, Intent::Upsert(..) | Intent::Restore)
     }
+}
+
+/// A new user's fields: the patch's, with `enabled` set `true` unless the patch sets it.
+fn created_profile(patch: &Patch) -> Profile {
+    let mut profile = patch.apply(&Profile::default());
+    if profile.get(ENABLED).is_none() {
+        profile.set(ENABLED, Some(Value::Bool(true)));
+    }
+    profile
 }
 
 fn next_version(user: &User, now: Timestamp) -> User {
@@ -222,7 +268,7 @@ fn merge_into(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::fields::{field_index, Value};
+    use crate::domain::fields::field_index;
     use serde_json::{json, Value as Json};
 
     fn patch(body: Json) -> Patch {
@@ -328,6 +374,30 @@ mod tests {
             Intent::Create(&b, &p).plan(None, None),
             Err(DomainError::BubbleIdMismatch)
         );
+    }
+
+    #[test]
+    fn a_new_user_is_enabled_unless_the_patch_says_otherwise() {
+        assert!(created(json!({})).is_enabled());
+        assert_eq!(
+            created(json!({})).profile.get(ENABLED),
+            Some(&Value::Bool(true))
+        );
+        assert!(!created(json!({"enabled": false})).is_enabled());
+    }
+
+    #[test]
+    fn a_move_keeps_the_id_and_hands_every_guard_to_the_new_key() {
+        let user = created(json!({"email": "a@x.io", "username": "ann"}));
+        let to = BubbleId::parse("b2").unwrap();
+        let p = patch(json!({"firstName": "Ann"}));
+        let t = written(Intent::Move(&p, &to).plan(Some(&user), None));
+        assert_eq!((t.new.id, &t.new.bubble_id), (user.id, &to));
+        assert!(t.is_move() && !t.is_simple());
+        assert_eq!(t.kept().len(), 2);
+        assert!(t.claims().is_empty() && t.releases().is_empty());
+        let same = Intent::Move(&p, &user.bubble_id).plan(Some(&user), None);
+        assert!(!written(same).is_move(), "to its own key is a plain merge");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
-use super::fields::{Value, FIELDS};
+use super::fields::{Kind, Value, ENABLED, FIELDS};
 use super::identity::{Guard, UniqueField};
 use super::ids::BubbleId;
 use super::time::Timestamp;
@@ -99,6 +99,12 @@ impl User {
         super::fields::field_index(field).and_then(|i| self.profile.text(i))
     }
 
+    /// Whether the user is enabled: `true` unless `enabled` is set `false`. A disabled user
+    /// is still a user (readable, listed, found, holding its identity).
+    pub fn is_enabled(&self) -> bool {
+        self.profile.get(ENABLED) != Some(&Value::Bool(false))
+    }
+
     /// The user's username, if any.
     pub fn username(&self) -> Option<&str> {
         self.unique(UniqueField::Username)
@@ -110,10 +116,12 @@ impl User {
         m.insert("id".into(), Json::String(self.id.to_string()));
         m.insert("bubbleId".into(), Json::String(self.bubble_id.to_string()));
         for (i, f) in FIELDS.iter().enumerate() {
-            m.insert(
-                f.name.into(),
-                self.profile.get(i).map_or(Json::Null, Value::to_json),
-            );
+            let value = match (self.profile.get(i), f.kind) {
+                (Some(v), _) => v.to_json(),
+                (None, Kind::Flag) => Json::Bool(true),
+                (None, _) => Json::Null,
+            };
+            m.insert(f.name.into(), value);
         }
         m.insert(
             "createdAt".into(),

@@ -57,7 +57,8 @@ impl State {
     fn write(&mut self, t: Transition) -> Result<User, StoreError> {
         let me = &t.new.bubble_id;
         let taken_id = me.as_id().is_some_and(|id| self.by_id.contains_key(&id));
-        if t.old.is_none() && taken_id {
+        let arrives = t.old.is_none() || t.is_move();
+        if arrives && (taken_id || (t.is_move() && self.users.contains_key(me))) {
             return Err(DomainError::BubbleIdTaken.into());
         }
         for g in t.claims() {
@@ -72,12 +73,15 @@ impl State {
         for g in t.releases() {
             self.guards.remove(&(g.field, g.key));
         }
-        for g in t.claims() {
+        for g in t.claims().into_iter().chain(t.kept()) {
             self.guards.insert((g.field, g.key), me.clone());
         }
         if let Some(old) = &t.old {
             self.feed.remove(&feed_key(old));
             self.active.remove(&active_key(old));
+            if t.is_move() {
+                self.users.remove(&old.bubble_id);
+            }
         }
         self.feed.insert(feed_key(&t.new), me.clone());
         if t.new.is_active() {

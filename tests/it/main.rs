@@ -19,5 +19,6 @@ mod lists;
 mod model;
 mod openapi;
 mod races;
+mod scim;
 mod store_contract;
 mod template;

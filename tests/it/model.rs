@@ -41,13 +41,26 @@ fn slot(
     ]
 }
 
+/// `enabled`: absent, reset (`null`) or set.
+fn enabled() -> impl Strategy<Value = Option<(String, Value)>> {
+    prop_oneof![
+        2 => Just(None),
+        1 => Just(Some(("enabled".to_owned(), Value::Null))),
+        2 => proptest::bool::ANY.prop_map(|b| Some(("enabled".to_owned(), json!(b)))),
+    ]
+}
+
 fn body() -> impl Strategy<Value = Value> {
     (
         slot("email", &EMAILS),
         slot("username", &USERNAMES),
         slot("firstName", &["Ada", "Bob"]),
+        slot("displayName", &["Ada L.", "B"]),
+        enabled(),
     )
-        .prop_map(|(a, b, c)| Value::Object([a, b, c].into_iter().flatten().collect::<Map<_, _>>()))
+        .prop_map(|(a, b, c, d, e)| {
+            Value::Object([a, b, c, d, e].into_iter().flatten().collect::<Map<_, _>>())
+        })
 }
 
 fn op() -> impl Strategy<Value = Op> {

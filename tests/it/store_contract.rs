@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 use users_api::domain::{BubbleId, DomainError, Intent, Patch, UniqueField, User, UserRef};
-use users_api::store::{StoreError, UserStore, Window};
+use users_api::store::{Lookup, StoreError, UserStore, Window};
 
 type Store = Arc<dyn UserStore>;
 
@@ -520,7 +520,64 @@ async fn the_deleted_history_lists_newest_first(store: Store) {
     assert!(rest.next.is_none());
 }
 
+async fn a_move_keeps_the_id_and_carries_the_identity_to_the_new_key(store: Store) {
+    let user = upsert(
+        &store,
+        "old",
+        json!({"email": "m@x.io", "username": "mover"}),
+    )
+    .await
+    .unwrap();
+    upsert(&store, "other", json!({})).await.unwrap();
+    let to = bubble("new");
+    let p = patch(json!({"firstName": "Moved"}));
+    let moved = apply(&store, "old", Intent::Move(&p, &to), None)
+        .await
+        .unwrap();
+    assert_eq!((moved.id, moved.version), (user.id, 2));
+    assert!(get(&store, "old").await.is_none(), "the old key is gone");
+    let by_id = get(&store, &user.id.to_string()).await.unwrap();
+    assert_eq!(by_id.bubble_id.as_str(), "new");
+    assert_eq!(field(&by_id, "firstName"), json!("Moved"));
+    let key = UniqueField::Email.key("m@x.io");
+    let found = store
+        .find_active(&Lookup::Unique(UniqueField::Email, key))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        found.bubble_id.as_str(),
+        "new",
+        "the guard names the new key"
+    );
+    let taken = upsert(&store, "third", json!({"username": "MOVER"})).await;
+    assert!(
+        is_duplicate(taken, "username"),
+        "the identity moved with the user"
+    );
+    let onto_other = apply(&store, "new", Intent::Move(&p, &bubble("other")), None).await;
+    assert!(
+        matches!(
+            onto_other,
+            Err(StoreError::Domain(DomainError::BubbleIdTaken))
+        ),
+        "{onto_other:?}"
+    );
+    let again = get(&store, "new").await.unwrap();
+    assert_eq!(again.version, 2, "a refused move changes nothing");
+    let deleted = apply(&store, "new", Intent::Delete("k"), None)
+        .await
+        .unwrap();
+    assert!(!deleted.is_active());
+    let reuse = upsert(&store, "fourth", json!({"email": "m@x.io"})).await;
+    assert!(
+        reuse.is_ok(),
+        "a moved user's guards are released by its delete"
+    );
+}
+
 on_both_stores!(
+    a_move_keeps_the_id_and_carries_the_identity_to_the_new_key,
     an_upsert_creates_a_user_with_a_fresh_id_at_version_1,
     absent_fields_stay_and_null_erases,
     a_write_that_changes_nothing_keeps_version_and_updated_at,

@@ -122,7 +122,7 @@ pub fn user_from_item(item: &Item) -> Result<User, String> {
             continue;
         };
         let value = match (f.kind, attr) {
-            (Kind::Bool, AttributeValue::Bool(b)) => Value::Bool(*b),
+            (Kind::Bool | Kind::Flag, AttributeValue::Bool(b)) => Value::Bool(*b),
             (_, AttributeValue::S(t)) => Value::Text(f.parse_text(t)?),
             _ => return Err(format!("attribute {} has the wrong type", f.name)),
         };

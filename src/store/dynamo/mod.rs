@@ -17,6 +17,7 @@ pub mod item;
 mod lists;
 mod metering;
 pub mod migrate;
+mod moves;
 pub mod schema;
 pub mod shard_merge;
 mod transaction;
@@ -60,6 +61,17 @@ fn want(window: Window<'_>) -> Want {
 
 fn users(page: shard_merge::Merged<Item>) -> Result<Slice<User>, StoreError> {
     Ok(decode_each(&page.items, user_from_item, page.next))
+}
+
+/// The meta-table key of the guard a lookup reads.
+fn lookup_key(lookup: &Lookup) -> Item {
+    match lookup {
+        Lookup::Unique(field, key) => guard_key(&Guard {
+            field: *field,
+            key: key.clone(),
+        }),
+        Lookup::Id(id) => id_guard_key(&id.to_string()),
+    }
 }
 
 fn decode(item: &Item) -> Result<User, StoreError> {
@@ -281,14 +293,29 @@ impl UserStore for DynamoStore {
         Ok(decode_each(&page.items, deletion_from_item, page.next))
     }
 
+    async fn find_active_any(&self, lookups: &[Lookup]) -> Result<Option<User>, StoreError> {
+        if lookups.len() < 2 {
+            return match lookups.first() {
+                Some(lookup) => self.find_active(lookup).await,
+                None => Ok(None),
+            };
+        }
+        let keys: Vec<Item> = lookups.iter().map(lookup_key).collect();
+        let found = self.batch_get(&self.meta, keys.clone()).await?;
+        let owner = keys.iter().find_map(|key| {
+            found
+                .iter()
+                .find(|g| g.get(PK) == key.get(PK))
+                .and_then(|g| g.get(OWNER))
+                .and_then(|o| o.as_s().ok())
+        });
+        let Some(owner) = owner else { return Ok(None) };
+        let owner = BubbleId::parse(owner).map_err(StoreError::Backend)?;
+        Ok(self.get_by_bubble_id(&owner).await?.filter(User::is_active))
+    }
+
     async fn find_active(&self, lookup: &Lookup) -> Result<Option<User>, StoreError> {
-        let guard = match lookup {
-            Lookup::Unique(field, key) => guard_key(&Guard {
-                field: *field,
-                key: key.clone(),
-            }),
-            Lookup::Id(id) => id_guard_key(&id.to_string()),
-        };
+        let guard = lookup_key(lookup);
         let out = metered(
             self.client
                 .get_item()

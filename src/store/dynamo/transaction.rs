@@ -26,6 +26,8 @@ pub(super) enum Role {
     Bookkeeping,
     /// The check that a new user's bubbleId is no other user's `id`.
     BubbleIdFree,
+    /// A moved user's item under its new key, which must be free.
+    Arrival,
 }
 
 /// The transaction's actions, the user's item first, and the role of each. `scoped`: the
@@ -249,7 +251,9 @@ pub(super) fn cancelled(reasons: &[CancellationReason], roles: &[Role]) -> Write
         return match role {
             Role::User => stale(r.item.as_ref()),
             Role::Claim(field) => WriteFailure::Failed(StoreError::Duplicate(*field)),
-            Role::BubbleIdFree => WriteFailure::Failed(DomainError::BubbleIdTaken.into()),
+            Role::BubbleIdFree | Role::Arrival => {
+                WriteFailure::Failed(DomainError::BubbleIdTaken.into())
+            }
             Role::Bookkeeping => WriteFailure::Conflict,
         };
     }

@@ -10,6 +10,7 @@ use super::errors::{other, service_error};
 use super::failure::{stale, WriteFailure};
 use super::item::*;
 use super::metering::metered;
+use super::moves;
 use super::transaction;
 use super::DynamoStore;
 use crate::domain::{Intent, Plan, Transition, User, UserRef};
@@ -57,7 +58,11 @@ impl DynamoStore {
         scoped: bool,
     ) -> Result<User, WriteFailure> {
         let scoped = scoped && transaction::can_scope(t);
-        let (actions, roles) = transaction::actions(self, t, item, scoped)?;
+        let (actions, roles) = if t.is_move() {
+            moves::actions(self, t, item)?
+        } else {
+            transaction::actions(self, t, item, scoped)?
+        };
         let result = metered(
             self.client
                 .transact_write_items()

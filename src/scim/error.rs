@@ -1,0 +1,153 @@
+//! SCIM's error response (RFC 7644 §3.12): `{"schemas": [Error], "status": "409",
+//! "scimType": "uniqueness", "detail": "…"}` with the matching HTTP status, for every failure
+//! on `/scim/v2`, the edge's (401, 403, 429, 503) included.
+
+use axum::response::{IntoResponse, Response};
+use http::{header, HeaderValue, StatusCode};
+use serde_json::json;
+
+use crate::api::error::ApiError;
+use crate::domain::DomainError;
+use crate::store::StoreError;
+
+/// The error message schema.
+pub const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+
+/// A SCIM error: the status, the `scimType` where RFC 7644 defines one, and a detail that
+/// never carries internal text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScimError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// `invalidFilter`, `uniqueness`, `mutability`, `invalidSyntax`, `invalidValue`,
+    /// `noTarget`, `tooMany`, `invalidPath`, or none.
+    pub scim_type: Option<&'static str>,
+    /// What went wrong, for a person.
+    pub detail: String,
+    /// Seconds to wait, for 429 and 503.
+    pub retry_after: Option<u64>,
+}
+
+impl ScimError {
+    fn new(status: StatusCode, scim_type: Option<&'static str>, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            scim_type,
+            detail: detail.into(),
+            retry_after: None,
+        }
+    }
+
+    /// 400 with `scimType`.
+    pub fn bad(scim_type: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, Some(scim_type), detail)
+    }
+
+    /// 404: no such user (or route).
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, None, detail)
+    }
+
+    /// 409 `uniqueness`.
+    pub fn uniqueness(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, Some("uniqueness"), detail)
+    }
+
+    /// 501: an operation this service does not offer.
+    pub fn not_implemented(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_IMPLEMENTED, None, detail)
+    }
+
+    /// The error body.
+    pub fn body(&self) -> serde_json::Value {
+        let mut body = json!({
+            "schemas": [ERROR_SCHEMA],
+            "status": self.status.as_u16().to_string(),
+            "detail": self.detail,
+        });
+        if let Some(t) = self.scim_type {
+            body["scimType"] = json!(t);
+        }
+        body
+    }
+}
+
+impl From<ApiError> for ScimError {
+    fn from(e: ApiError) -> Self {
+        let (status, _, message) = e.parts();
+        let scim_type = match &e {
+            ApiError::BadRequest(_) => Some("invalidValue"),
+            ApiError::MalformedJson(_) => Some("invalidSyntax"),
+            ApiError::Duplicate(_) => Some("uniqueness"),
+            _ => None,
+        };
+        let mut out = Self::new(status, scim_type, message);
+        out.retry_after = match e {
+            ApiError::TooManyRequests(secs) => Some(secs),
+            ApiError::Unavailable => Some(1),
+            _ => None,
+        };
+        out
+    }
+}
+
+impl From<StoreError> for ScimError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Duplicate(field) => {
+                Self::uniqueness(format!("this {} is already used", field.name()))
+            }
+            other => ApiError::from(other).into(),
+        }
+    }
+}
+
+impl From<DomainError> for ScimError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::BubbleIdTaken => Self::uniqueness("this externalId is already used"),
+            DomainError::NotFound => Self::not_found("no such user"),
+            other => ApiError::from(other).into(),
+        }
+    }
+}
+
+impl IntoResponse for ScimError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, self.body().to_string()).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(super::MEDIA_TYPE),
+        );
+        if let Some(secs) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"users-api\""),
+            );
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_names_its_schema_status_as_text_and_scim_type() {
+        let e: ScimError = StoreError::Duplicate(crate::domain::UniqueField::Email).into();
+        let body = e.body();
+        assert_eq!(body["schemas"][0], ERROR_SCHEMA);
+        assert_eq!(
+            (body["status"].as_str(), body["scimType"].as_str()),
+            (Some("409"), Some("uniqueness"))
+        );
+        let hidden: ScimError = StoreError::Backend("table users-prod".into()).into();
+        assert!(!hidden.detail.contains("users-prod"));
+        assert_eq!(hidden.status, StatusCode::INTERNAL_SERVER_ERROR);
+    }
+}

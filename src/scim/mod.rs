@@ -1,0 +1,185 @@
+//! SCIM 2.0 (RFC 7643/7644) at `/scim/v2`: a second face on the same directory, so that an
+//! identity provider (Entra ID, Okta, …) can create, find, update, disable and delete users
+//! with no code of its own. It reuses the store, the planner, the keys and the limits; only
+//! the wire is SCIM's own: resources and their mapping (`resource`), discovery, the filter
+//! and PATCH grammars, and SCIM's error schema. It has its own edge: SCIM's media type, its
+//! errors on every failure, and query parameters SCIM does not define are ignored.
+
+pub mod discovery;
+pub mod error;
+pub mod filter;
+pub mod patch;
+pub mod resource;
+mod search;
+mod users;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use http::{HeaderMap, HeaderValue, Method};
+
+use self::error::ScimError;
+use crate::api::auth::{Authenticate, Scope};
+use crate::api::{self, record, AppState};
+use crate::store::meter::{self, Meter};
+use crate::store::retry;
+
+/// Where SCIM is served.
+pub const BASE_PATH: &str = "/scim/v2";
+/// SCIM's media type, for every answer.
+pub const MEDIA_TYPE: &str = "application/scim+json";
+
+/// The SCIM router, to be nested at [`BASE_PATH`].
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/ServiceProviderConfig",
+            get(users::service_provider_config),
+        )
+        .route("/ResourceTypes", get(users::resource_types))
+        .route("/ResourceTypes/{id}", get(users::resource_type))
+        .route("/Schemas", get(users::schemas))
+        .route("/Schemas/{id}", get(users::schema))
+        .route("/Users", get(search::list).post(users::create))
+        .route(
+            "/Users/{id}",
+            get(users::read)
+                .put(users::replace)
+                .patch(users::patch)
+                .delete(users::delete),
+        )
+        .route("/Bulk", post(users::not_implemented))
+        .route("/.search", post(users::not_implemented))
+        .route("/Users/.search", post(users::not_implemented))
+        .method_not_allowed_fallback(|| async {
+            ScimError {
+                status: http::StatusCode::METHOD_NOT_ALLOWED,
+                scim_type: None,
+                detail: "method not allowed on this resource".into(),
+                retry_after: None,
+            }
+        })
+        .fallback(|| async { ScimError::not_found("no such resource") })
+        .layer(middleware::from_fn_with_state(state.clone(), edge))
+        .with_state(state)
+}
+
+/// The SCIM base URL the client used: from `Host` and `X-Forwarded-Proto` (API Gateway's),
+/// else the path alone.
+pub fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok());
+    let proto = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("http");
+    match host {
+        Some(host) if !host.is_empty() => format!("{proto}://{host}{BASE_PATH}"),
+        _ => BASE_PATH.to_owned(),
+    }
+}
+
+/// A SCIM answer: `body` with SCIM's media type.
+pub fn respond(status: http::StatusCode, body: serde_json::Value) -> Response {
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static(MEDIA_TYPE),
+    );
+    response
+}
+
+/// Authenticates (a read key for GET, a write key for the rest), limits the rate, runs the
+/// handler against the deadline with storage metered, and logs the request's line.
+async fn edge(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let request_id = api::request_id(&req);
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned());
+    let client = api::client_id(&req);
+    let deadline = api::deadline(&req, app.deadline_margin);
+    let meter = Arc::new(Meter::default());
+    let needed = if method == Method::GET {
+        Scope::Read
+    } else {
+        Scope::Write
+    };
+    let mut allowance = None;
+    let caller = app
+        .keys
+        .authenticate(req.headers(), needed)
+        .map_err(ScimError::from)
+        .and_then(|caller| {
+            let allowed = app.limits.check(&caller.name);
+            allowance = Some(allowed);
+            match allowed.retry_after {
+                Some(secs) => Err(crate::api::error::ApiError::TooManyRequests(secs).into()),
+                None => Ok(caller),
+            }
+        });
+    let key_name = caller.as_ref().ok().map(|c| c.name.clone());
+    let mut response = match caller {
+        Ok(caller) => {
+            req.extensions_mut().insert(caller);
+            let handler = retry::with_deadline(deadline, next.run(req));
+            let run = api::until_deadline(deadline, handler);
+            let answer = meter::scope(meter.clone(), run).await;
+            scim_errors(answer)
+        }
+        Err(e) => e.into_response(),
+    };
+    let headers = response.headers_mut();
+    if let Some(a) = allowance {
+        api::rate_limit_headers(headers, a);
+    }
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        headers.insert("x-request-id", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&api::server_timing(&meter)) {
+        headers.insert("server-timing", v);
+    }
+    record::Record {
+        request_id: &request_id,
+        method: &method,
+        route: route.as_deref(),
+        status: response.status().as_u16(),
+        started,
+        meter: &meter,
+        key: key_name.as_deref(),
+        client: client.as_deref(),
+        metrics: app.metrics.as_deref(),
+    }
+    .write();
+    response
+}
+
+/// The shared edge's own answers (a 503 at the deadline) in SCIM's error schema.
+fn scim_errors(response: Response) -> Response {
+    let is_scim = response
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == MEDIA_TYPE.as_bytes());
+    if is_scim || response.status().is_success() {
+        return response;
+    }
+    let status = response.status();
+    let mut error = ScimError::not_found("");
+    error.status = status;
+    error.detail = status
+        .canonical_reason()
+        .unwrap_or("request failed")
+        .to_owned();
+    if status == http::StatusCode::SERVICE_UNAVAILABLE {
+        error.retry_after = Some(1);
+    }
+    error.into_response()
+}

@@ -1,0 +1,329 @@
+//! `/Users/{id}` and creation, over the same store and planner as the native API, and the
+//! discovery documents.
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::Response;
+use axum::Extension;
+use http::{header, HeaderMap, HeaderValue, StatusCode};
+use serde_json::{Map, Value as Json};
+use uuid::Uuid;
+
+use super::discovery;
+use super::error::ScimError;
+use super::resource::{
+    changes, etag, external_id, made_up_bubble_id, native_view, scim_path, to_resource,
+    MADE_UP_PREFIX,
+};
+use super::search::Shape;
+use super::{base_url, respond};
+use crate::api::auth::Caller;
+use crate::api::contract::MAX_BODY_BYTES;
+use crate::api::handlers::if_match;
+use crate::api::paging::Params;
+use crate::api::AppState;
+use crate::domain::{BubbleId, Intent, Patch, User, UserRef};
+use crate::store::Lookup;
+
+type Answer = Result<Response, ScimError>;
+
+/// `GET /ServiceProviderConfig`.
+pub async fn service_provider_config(headers: HeaderMap) -> Answer {
+    let base = base_url(&headers);
+    Ok(respond(
+        StatusCode::OK,
+        discovery::service_provider_config(&base),
+    ))
+}
+
+/// `GET /ResourceTypes`.
+pub async fn resource_types(headers: HeaderMap) -> Answer {
+    let base = base_url(&headers);
+    let types = vec![discovery::user_resource_type(&base)];
+    Ok(respond(StatusCode::OK, discovery::list(types)))
+}
+
+/// `GET /ResourceTypes/{id}`: only `User`.
+pub async fn resource_type(headers: HeaderMap, Path(id): Path<String>) -> Answer {
+    match id.as_str() {
+        "User" => Ok(respond(
+            StatusCode::OK,
+            discovery::user_resource_type(&base_url(&headers)),
+        )),
+        _ => Err(ScimError::not_found("the only resource type is User")),
+    }
+}
+
+/// `GET /Schemas`.
+pub async fn schemas(headers: HeaderMap) -> Answer {
+    let base = base_url(&headers);
+    let all = vec![
+        discovery::user_schema(&base),
+        discovery::extension_schema(&base),
+    ];
+    Ok(respond(StatusCode::OK, discovery::list(all)))
+}
+
+/// `GET /Schemas/{urn}`.
+pub async fn schema(headers: HeaderMap, Path(id): Path<String>) -> Answer {
+    let base = base_url(&headers);
+    [
+        discovery::user_schema(&base),
+        discovery::extension_schema(&base),
+    ]
+    .into_iter()
+    .find(|s| s["id"] == id.as_str())
+    .map(|s| respond(StatusCode::OK, s))
+    .ok_or_else(|| ScimError::not_found("no such schema"))
+}
+
+/// Bulk and root-level search: not offered (`ServiceProviderConfig` says so).
+pub async fn not_implemented() -> ScimError {
+    ScimError::not_implemented("not supported by this service")
+}
+
+/// `POST /Users`: 201 with the resource. A new `externalId` makes a user; one a soft-deleted
+/// user had brings that user back (same `id`) as the body describes it; one an active user
+/// holds is 409 `uniqueness`, as are a taken `userName` or e-mail. Without `externalId` the
+/// user gets a bubbleId of the service's making.
+pub async fn create(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Answer {
+    let base = base_url(&headers);
+    let body = json_body(&headers, &body)?;
+    let view = native_view(&body)?;
+    let bubble = match body.get("externalId") {
+        None | Some(Json::Null) => made_up_bubble_id(),
+        Some(v) => external(v)?,
+    };
+    let key = UserRef::Bubble(bubble.clone());
+    let user = match app.store.get(&key).await? {
+        Some(u) if u.is_active() => {
+            return Err(ScimError::uniqueness("this externalId is already used"))
+        }
+        Some(deleted) => {
+            let before = native_view(&to_resource(&deleted, &base))?;
+            let patch = to_patch(&changes(&before, &view))?;
+            let intent = Intent::Upsert(&bubble, &patch);
+            app.store
+                .apply_from(&key, &intent, None, Some(deleted))
+                .await?
+        }
+        None => {
+            let patch = to_patch(&Json::Object(view))?;
+            let intent = Intent::Create(&bubble, &patch);
+            app.store.apply_from(&key, &intent, None, None).await?
+        }
+    };
+    Ok(resource(StatusCode::CREATED, &user, &base, true))
+}
+
+/// `GET /Users/{id}`: at most 2 storage requests (the id's guard, then the user), shaped by
+/// `attributes` / `excludedAttributes`.
+pub async fn read(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Answer {
+    let user = find(&app, &id).await?;
+    let params = Params::parse(query.as_deref())
+        .map_err(|_| ScimError::bad("invalidValue", "the query is not valid UTF-8"))?;
+    let shape = Shape::of(&params);
+    let mut response = resource(StatusCode::OK, &user, &base_url(&headers), false);
+    let body = shape.apply(to_resource(&user, &base_url(&headers)));
+    *response.body_mut() = axum::body::Body::from(body.to_string());
+    Ok(response)
+}
+
+/// `PUT /Users/{id}`: the body replaces the resource; what it leaves out is erased, but for
+/// `id` and `externalId` (a new `externalId` moves the user, same `id`).
+pub async fn replace(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Answer {
+    let base = base_url(&headers);
+    let body = json_body(&headers, &body)?;
+    let current = find(&app, &id).await?;
+    let target = match body.get("externalId") {
+        None | Some(Json::Null) => current.bubble_id.clone(),
+        Some(v) => external(v)?,
+    };
+    let before = native_view(&to_resource(&current, &base))?;
+    let after = native_view(&body)?;
+    write(&app, &headers, current, &before, &after, target, &base).await
+}
+
+/// `PATCH /Users/{id}`: the operations apply to the resource as SCIM shows it, which is then
+/// written as a `PUT` would be. Removing `externalId` gives the user a bubbleId of the
+/// service's making.
+pub async fn patch(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Answer {
+    let base = base_url(&headers);
+    let body = json_body(&headers, &body)?;
+    let current = find(&app, &id).await?;
+    let mut view = to_resource(&current, &base);
+    let before = native_view(&view)?;
+    super::patch::apply(&mut view, &body)?;
+    let target = match view.get("externalId") {
+        Some(v) if !v.is_null() => external(v)?,
+        _ if external_id(&current.bubble_id).is_none() => current.bubble_id.clone(),
+        _ => made_up_bubble_id(),
+    };
+    let after = native_view(&view)?;
+    write(&app, &headers, current, &before, &after, target, &base).await
+}
+
+/// `DELETE /Users/{id}`: the soft delete; 204, then the user is 404 and its identity free.
+pub async fn delete(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Answer {
+    let current = find(&app, &id).await?;
+    let expect = if_match(&headers)?;
+    let key = UserRef::Bubble(current.bubble_id.clone());
+    let intent = Intent::Delete(&caller.name);
+    app.store
+        .apply_from(&key, &intent, expect, Some(current))
+        .await?;
+    Ok(respond(StatusCode::NO_CONTENT, Json::Null).map_body_empty())
+}
+
+/// Writes what changed from `before` to `after`, moving the user to `target` if it differs.
+async fn write(
+    app: &AppState,
+    headers: &HeaderMap,
+    current: User,
+    before: &Map<String, Json>,
+    after: &Map<String, Json>,
+    target: BubbleId,
+    base: &str,
+) -> Answer {
+    let expect = if_match(headers)?;
+    let patch = to_patch(&changes(before, after))?;
+    let key = UserRef::Bubble(current.bubble_id.clone());
+    let intent = if target == current.bubble_id {
+        Intent::Update(&patch)
+    } else {
+        Intent::Move(&patch, &target)
+    };
+    let user = app
+        .store
+        .apply_from(&key, &intent, expect, Some(current))
+        .await?;
+    Ok(resource(StatusCode::OK, &user, base, false))
+}
+
+/// The active user with this `id`; 404 otherwise (a soft-deleted one included).
+pub(super) async fn find(app: &AppState, id: &str) -> Result<User, ScimError> {
+    let id = Uuid::parse_str(id).map_err(|_| ScimError::not_found("no such user"))?;
+    app.store
+        .find_active(&Lookup::Id(id))
+        .await?
+        .ok_or_else(|| ScimError::not_found("no such user"))
+}
+
+/// A user's resource, with its `ETag` (and `Location` for a creation).
+fn resource(status: StatusCode, user: &User, base: &str, created: bool) -> Response {
+    let body = to_resource(user, base);
+    let location = body["meta"]["location"].as_str().map(str::to_owned);
+    let mut response = respond(status, body);
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&etag(user.version)) {
+        headers.insert(header::ETAG, v);
+    }
+    if let Some(v) = location
+        .filter(|_| created)
+        .and_then(|l| HeaderValue::from_str(&l).ok())
+    {
+        headers.insert(header::LOCATION, v);
+    }
+    response
+}
+
+/// An `externalId` as a bubbleId: the charset's, and not of the service's making.
+fn external(v: &Json) -> Result<BubbleId, ScimError> {
+    let s = v
+        .as_str()
+        .ok_or_else(|| ScimError::bad("invalidValue", "externalId must be a string"))?;
+    if s.starts_with(MADE_UP_PREFIX) {
+        return Err(ScimError::bad(
+            "invalidValue",
+            format!("externalId cannot start with {MADE_UP_PREFIX} (the service's own ids)"),
+        ));
+    }
+    BubbleId::parse(s).map_err(|why| ScimError::bad("invalidValue", format!("externalId {why}")))
+}
+
+/// The native merge patch; a field's problem names its SCIM attribute.
+fn to_patch(fields: &Json) -> Result<Patch, ScimError> {
+    Patch::from_json(fields).map_err(|issues| {
+        let detail = issues
+            .iter()
+            .map(|i| format!("{} {}", scim_path(&i.field), i.reason))
+            .collect::<Vec<_>>()
+            .join("; ");
+        ScimError::bad("invalidValue", detail)
+    })
+}
+
+/// A JSON body of at most [`MAX_BODY_BYTES`], sent as `application/scim+json` or
+/// `application/json`.
+fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<Json, ScimError> {
+    let json_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.to_ascii_lowercase().contains("json"));
+    if !json_type {
+        let mut e = ScimError::bad("invalidSyntax", "send application/scim+json");
+        e.status = StatusCode::UNSUPPORTED_MEDIA_TYPE;
+        e.scim_type = None;
+        return Err(e);
+    }
+    if body.len() > MAX_BODY_BYTES {
+        let mut e = ScimError::bad("tooMany", "the body is larger than 256 KiB");
+        e.status = StatusCode::PAYLOAD_TOO_LARGE;
+        e.scim_type = None;
+        return Err(e);
+    }
+    serde_json::from_slice(body)
+        .map_err(|_| ScimError::bad("invalidSyntax", "the body is not valid JSON"))
+        .and_then(|j: Json| {
+            j.is_object()
+                .then_some(j)
+                .ok_or_else(|| ScimError::bad("invalidSyntax", "the body is a JSON object"))
+        })
+}
+
+/// A 204 carries no body.
+trait EmptyBody {
+    fn map_body_empty(self) -> Response;
+}
+
+impl EmptyBody for Response {
+    fn map_body_empty(self) -> Response {
+        let (mut parts, _) = self.into_parts();
+        parts.headers.remove(header::CONTENT_TYPE);
+        Response::from_parts(parts, axum::body::Body::empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_external_id_of_the_services_making_is_refused() {
+        let e = external(&json!("scim:123")).unwrap_err();
+        assert_eq!(e.scim_type, Some("invalidValue"));
+        assert!(external(&json!("okta-00u1")).is_ok());
+        assert!(external(&json!("has space")).is_err());
+    }
+}
