@@ -52,6 +52,13 @@ $(CHECKOV): requirements-checkov.txt
 	.venv-checkov/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	touch $@
 
+# scim2-tester too: its pydantic and httpx2 pins are its own.
+SCIM_TOOLS := .venv-scim/.installed
+$(SCIM_TOOLS): requirements-scim.txt
+	python3 -m venv .venv-scim
+	.venv-scim/bin/pip install --quiet --disable-pip-version-check -r requirements-scim.txt
+	touch $@
+
 run: $(RUN_TOOLS)
 	PORT=$(PORT) STORE=$(STORE) scripts/run.sh
 
@@ -71,7 +78,7 @@ lint: tools $(CHECKOV)
 	AWS_DEFAULT_REGION=us-east-1 sam validate --lint
 	.venv-checkov/bin/checkov -f template.yaml --framework cloudformation --quiet --compact --skip-download
 
-test: lint
+test: lint $(SCIM_TOOLS)
 	mkdir -p target
 	scripts/with-dynamodb.sh 0 cargo test --all-targets 2>&1 | tee target/test.log
 	scripts/clients.sh
@@ -97,4 +104,4 @@ events:
 	python3 scripts/make_events.py
 
 clean:
-	rm -rf target $(VENV) .venv-checkov .dynamodb-local .dynamodb-data
+	rm -rf target $(VENV) .venv-checkov .venv-scim .dynamodb-local .dynamodb-data

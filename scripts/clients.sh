@@ -4,7 +4,9 @@
 #   2. a Python client generated from it (openapi-python-client) runs a sync scenario
 #      (scripts/client_scenario.py);
 #   3. schemathesis fuzzes every operation with both auth headers for a bounded time:
-#      no 5xx, and every response conforms to the spec.
+#      no 5xx, and every response conforms to the spec;
+#   4. scim2-tester checks /scim/v2 against RFC 7643/7644: discovery, CRUD, PATCH add,
+#      replace and remove of every mutable attribute, attribute selection. 0 failures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -35,6 +37,12 @@ printf 'post_hooks: []\n' > generator.yaml
   --config generator.yaml --output-path client/users_api_client > generate.log 2>&1 \
   || { cat generate.log; exit 1; }
 "$root/.venv/bin/python" "$root/scripts/client_scenario.py" "$url" dev-write-key client
+
+echo "== SCIM conformance: scim2-tester"
+"$root/.venv-scim/bin/python" "$root/scripts/scim_conformance.py" "$url" dev-write-key > scim.log \
+  || { cat scim.log; exit 1; }
+grep -E '^(ERROR|SKIPPED)' scim.log || true
+tail -n 1 scim.log
 
 echo "== schemathesis"
 # positive_data_acceptance is left out: a well-formed but forged cursor (400) or a stale

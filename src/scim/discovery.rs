@@ -70,7 +70,7 @@ fn attribute(name: &str, kind: &str, mutability: &str, extra: Json) -> Json {
 }
 
 /// A multi-valued attribute of which the service keeps one entry, of type `kind`.
-fn one_of(name: &str, kind: &str, value_type: &str, with_primary: bool) -> Json {
+fn one_of(name: &str, kind: &str, value_type: &str) -> Json {
     let mut subs = vec![
         attribute("value", value_type, "readWrite", json!({})),
         attribute(
@@ -80,9 +80,6 @@ fn one_of(name: &str, kind: &str, value_type: &str, with_primary: bool) -> Json 
             json!({"canonicalValues": [kind]}),
         ),
     ];
-    if with_primary {
-        subs.push(attribute("primary", "boolean", "readWrite", json!({})));
-    }
     if value_type == "reference" {
         subs[0]["referenceTypes"] = json!(["external"]);
     }
@@ -121,9 +118,9 @@ pub fn user_schema(base: &str) -> Json {
             "readWrite",
             json!({"description": "false disables the user: it stays, keeps its identity"}),
         ),
-        one_of("emails", "work", "string", true),
-        one_of("phoneNumbers", "mobile", "string", false),
-        one_of("photos", "photo", "reference", false),
+        one_of("emails", "work", "string"),
+        one_of("phoneNumbers", "mobile", "string"),
+        one_of("photos", "photo", "reference"),
         attribute(
             "password",
             "string",

@@ -70,13 +70,6 @@ pub fn apply(resource: &mut Json, body: &Json) -> Result<(), ScimError> {
                     ));
                 };
                 for (key, v) in pairs {
-                    if key.eq_ignore_ascii_case(EXTENSION) {
-                        let ext = object_at(obj, EXTENSION);
-                        for (k, v) in v.as_object().into_iter().flatten() {
-                            set(ext, &extension_name(k)?, v.clone());
-                        }
-                        continue;
-                    }
                     change(obj, &name, &parse_path(&key)?, Some(v))?;
                 }
             }
@@ -108,6 +101,15 @@ fn parse_path(raw: &str) -> Result<Path, ScimError> {
     } else {
         (false, raw)
     };
+    if raw.eq_ignore_ascii_case(EXTENSION) {
+        // The extension as a whole.
+        return Ok(Path {
+            extension: true,
+            attr: String::new(),
+            filter: None,
+            sub: None,
+        });
+    }
     if extension {
         return Ok(Path {
             extension,
@@ -202,6 +204,32 @@ fn change(
     path: &Path,
     value: Option<Json>,
 ) -> Result<(), ScimError> {
+    if path.extension && path.attr.is_empty() {
+        match value {
+            // Its attributes merge; read-only ones (sent back as read) are passed over.
+            Some(Json::Object(attrs)) => {
+                let ext = object_at(obj, EXTENSION);
+                for (k, v) in attrs {
+                    if let Some((name, true)) = EXTENSION_FIELDS
+                        .iter()
+                        .find(|(f, _)| f.eq_ignore_ascii_case(&k))
+                    {
+                        set(ext, name, v);
+                    }
+                }
+            }
+            Some(_) => {
+                return Err(ScimError::bad(
+                    "invalidValue",
+                    "the extension takes an object",
+                ))
+            }
+            None => {
+                obj.remove(EXTENSION);
+            }
+        }
+        return Ok(());
+    }
     if path.extension {
         let ext = object_at(obj, EXTENSION);
         match value {

@@ -104,21 +104,17 @@ pub fn to_resource(user: &User, base: &str) -> Json {
     if let Some(active) = stored("enabled") {
         r.insert("active".into(), active);
     }
-    let one = |value: String, kind: &str, primary: bool| {
-        let mut item = json!({"value": value, "type": kind});
-        if primary {
-            item["primary"] = json!(true);
-        }
-        json!([item])
-    };
+    // One entry each: the service keeps one address, number and photo. `primary` is read
+    // when sent (to pick the entry kept) but not returned: it could not be kept as sent.
+    let one = |value: String, kind: &str| json!([{"value": value, "type": kind}]);
     if let Some(v) = text("email") {
-        r.insert("emails".into(), one(v, "work", true));
+        r.insert("emails".into(), one(v, "work"));
     }
     if let Some(v) = text("mobilePhone") {
-        r.insert("phoneNumbers".into(), one(v, "mobile", false));
+        r.insert("phoneNumbers".into(), one(v, "mobile"));
     }
     if let Some(v) = text("avatar") {
-        r.insert("photos".into(), one(v, "photo", false));
+        r.insert("photos".into(), one(v, "photo"));
     }
     let mut ext = Map::new();
     for (field, _) in EXTENSION_FIELDS {
@@ -263,10 +259,7 @@ mod tests {
         let r = to_resource(&u, "/scim/v2");
         assert_eq!(r["externalId"], "ext-1");
         assert_eq!(r["userName"], "a@x.io", "no username: the e-mail");
-        assert_eq!(
-            r["emails"][0],
-            json!({"value": "a@x.io", "type": "work", "primary": true})
-        );
+        assert_eq!(r["emails"][0], json!({"value": "a@x.io", "type": "work"}));
         assert_eq!(r["active"], true);
         assert_eq!(r[EXTENSION]["role"], "admin");
         assert_eq!(r["meta"]["version"], "W/\"1\"");
