@@ -25,6 +25,13 @@ SEED = {
     "isAlgorep": False, "createdAt": "2024-01-19T12:45:04.147Z", "updatedAt": "2024-01-19T12:45:04.147Z",
 }
 USER = f"/users/{SEED_ID}"
+SCIM = {"authorization": "Bearer dev-write-key", "content-type": "application/scim+json"}
+SCIM_USER = {
+    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+    "externalId": "aad-0001", "userName": "ann@contoso.com", "active": True,
+    "name": {"givenName": "Ann", "familyName": "Lee"}, "displayName": "Ann Lee",
+    "emails": [{"value": "ann@contoso.com", "type": "work", "primary": True}],
+}
 
 EVENTS = [
     ("health-200", "GET", "/health", "", {}, None),
@@ -96,6 +103,16 @@ EVENTS = [
      {"lastConnexion": "9999-12-31T23:59:59-00:01"}),
     # API Gateway passes a binary body as base64; bytes that are not UTF-8 are a 400.
     ("upsert-body-not-utf8-400", "POST", USER, "", WRITE, b"\xff\xfe{}"),
+    # SCIM 2.0, as an identity provider calls it.
+    ("scim-service-provider-config-200", "GET", "/scim/v2/ServiceProviderConfig", "", SCIM, None),
+    ("scim-test-connection-200", "GET", "/scim/v2/Users",
+     "filter=userName+eq+%2263c5c2f8-8c1b-4a0e-9a1f-3b6f0f0e2d11%22", SCIM, None),
+    ("scim-create-201", "POST", "/scim/v2/Users", "", SCIM, SCIM_USER),
+    ("scim-create-again-409", "POST", "/scim/v2/Users", "", SCIM, SCIM_USER),
+    ("scim-find-by-username-200", "GET", "/scim/v2/Users",
+     "filter=userName+eq+%22ann%40contoso.com%22", SCIM, None),
+    ("scim-unsupported-filter-400", "GET", "/scim/v2/Users",
+     "filter=title+co+%22eng%22", SCIM, None),
 ]
 
 
