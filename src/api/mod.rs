@@ -280,16 +280,7 @@ async fn edge(State(app): State<AppState>, mut req: Request, next: Next) -> Resp
         rendered.render_into(&mut response, format);
     }
 
-    let headers = response.headers_mut();
-    if let Some(a) = allowance {
-        rate_limit_headers(headers, a);
-    }
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
-        headers.insert("x-request-id", v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&server_timing(&meter)) {
-        headers.insert("server-timing", v);
-    }
+    answered(&mut response, allowance, &request_id, &meter);
     record::Record {
         request_id: &request_id,
         method: &method,
@@ -303,6 +294,25 @@ async fn edge(State(app): State<AppState>, mut req: Request, next: Next) -> Resp
     }
     .write();
     response
+}
+
+/// The headers every answer carries: the key's allowance, `X-Request-Id`, `Server-Timing`.
+pub(crate) fn answered(
+    response: &mut Response,
+    allowance: Option<Allowance>,
+    request_id: &str,
+    meter: &Meter,
+) {
+    let headers = response.headers_mut();
+    if let Some(a) = allowance {
+        rate_limit_headers(headers, a);
+    }
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        headers.insert("x-request-id", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&server_timing(meter)) {
+        headers.insert("server-timing", v);
+    }
 }
 
 #[cfg(test)]

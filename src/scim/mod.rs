@@ -137,16 +137,7 @@ async fn edge(State(app): State<AppState>, mut req: Request, next: Next) -> Resp
         }
         Err(e) => e.into_response(),
     };
-    let headers = response.headers_mut();
-    if let Some(a) = allowance {
-        api::rate_limit_headers(headers, a);
-    }
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
-        headers.insert("x-request-id", v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&api::server_timing(&meter)) {
-        headers.insert("server-timing", v);
-    }
+    api::answered(&mut response, allowance, &request_id, &meter);
     record::Record {
         request_id: &request_id,
         method: &method,

@@ -142,9 +142,7 @@ pub async fn replace(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Answer {
-    let base = base_url(&headers);
-    let body = json_body(&headers, &body)?;
-    let current = find(&app, &id).await?;
+    let (base, body, current) = arrive(&app, &headers, &id, &body).await?;
     let target = match body.get("externalId") {
         None | Some(Json::Null) => current.bubble_id.clone(),
         Some(v) => external(v)?,
@@ -163,9 +161,7 @@ pub async fn patch(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Answer {
-    let base = base_url(&headers);
-    let body = json_body(&headers, &body)?;
-    let current = find(&app, &id).await?;
+    let (base, body, current) = arrive(&app, &headers, &id, &body).await?;
     let mut view = to_resource(&current, &base);
     let before = native_view(&view)?;
     super::patch::apply(&mut view, &body)?;
@@ -193,6 +189,18 @@ pub async fn delete(
         .apply_from(&key, &intent, expect, Some(current))
         .await?;
     Ok(respond(StatusCode::NO_CONTENT, Json::Null).map_body_empty())
+}
+
+/// What a write to `/Users/{id}` starts from: the base URL, the body, the user.
+async fn arrive(
+    app: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    body: &Bytes,
+) -> Result<(String, Json, User), ScimError> {
+    let body = json_body(headers, body)?;
+    let current = find(app, id).await?;
+    Ok((base_url(headers), body, current))
 }
 
 /// Writes what changed from `before` to `after`, moving the user to `target` if it differs.

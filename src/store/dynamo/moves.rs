@@ -4,12 +4,12 @@
 //! read), and every guard the user holds, its `id` guard included, names the new key as owner.
 
 use aws_sdk_dynamodb::types::{
-    ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 
 use super::failure::{build, WriteFailure};
 use super::item::*;
-use super::transaction::{claim, release, Role};
+use super::transaction::{bubble_id_free, claim, release, Role};
 use super::DynamoStore;
 use crate::domain::Transition;
 
@@ -59,15 +59,7 @@ pub(super) fn actions(
     }
     let id = id_guard_key(&t.new.id.to_string());
     push(rehome(&store.meta, id, &from, &to)?, Role::Bookkeeping);
-    if let Some(id) = t.new.bubble_id.as_id() {
-        let free = ConditionCheck::builder()
-            .table_name(&store.meta)
-            .set_key(Some(id_guard_key(&id.to_string())))
-            .condition_expression("attribute_not_exists(#pk)")
-            .expression_attribute_names("#pk", PK);
-        let action = TransactWriteItem::builder()
-            .condition_check(build(free.build())?)
-            .build();
+    if let Some(action) = bubble_id_free(store, t)? {
         push(action, Role::BubbleIdFree);
     }
     Ok(out)

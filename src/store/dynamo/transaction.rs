@@ -119,19 +119,32 @@ pub(super) fn actions(
             .condition_expression("attribute_not_exists(#pk)")
             .expression_attribute_names("#pk", PK);
         push(put(hold.build())?, Role::Bookkeeping);
-        if let Some(id) = t.new.bubble_id.as_id() {
-            let free = ConditionCheck::builder()
-                .table_name(&store.meta)
-                .set_key(Some(id_guard_key(&id.to_string())))
-                .condition_expression("attribute_not_exists(#pk)")
-                .expression_attribute_names("#pk", PK);
-            let action = TransactWriteItem::builder()
-                .condition_check(build(free.build())?)
-                .build();
+        if let Some(action) = bubble_id_free(store, t)? {
             push(action, Role::BubbleIdFree);
         }
     }
     Ok((actions, roles))
+}
+
+/// The check that the user's (new) bubbleId is no user's `id`, when it is UUID-shaped: such
+/// a `{ref}` is looked up as an id first.
+pub(super) fn bubble_id_free(
+    store: &DynamoStore,
+    t: &Transition,
+) -> Result<Option<TransactWriteItem>, WriteFailure> {
+    let Some(id) = t.new.bubble_id.as_id() else {
+        return Ok(None);
+    };
+    let free = ConditionCheck::builder()
+        .table_name(&store.meta)
+        .set_key(Some(id_guard_key(&id.to_string())))
+        .condition_expression("attribute_not_exists(#pk)")
+        .expression_attribute_names("#pk", PK);
+    Ok(Some(
+        TransactWriteItem::builder()
+            .condition_check(build(free.build())?)
+            .build(),
+    ))
 }
 
 /// Whether the transition can be written as a [`scoped_update`]: a change of an active user
