@@ -595,6 +595,67 @@ mod dynamodb_only {
         );
     }
 
+    /// A username guard keyed by the lowercasing rule (a final Σ became ς) moves to its
+    /// case-folded key, so the other spellings of the name are taken again.
+    #[tokio::test]
+    async fn the_key_migration_moves_a_guard_keyed_before_case_folding() {
+        use users_api::domain::{Guard, UniqueField};
+        use users_api::store::dynamo::item::{guard_key, s, OWNER, USERNAME_KEY};
+        use users_api::store::dynamo::local_client;
+        let store = Arc::new(common::dynamo().await);
+        let c = Client::new(store.clone());
+        let made = c
+            .call("POST", "/users/greek", Some(json!({"username": "ΟΔΟΣ"})))
+            .await;
+        assert_eq!(made.status, 200);
+        let (users, meta) = store.table_names();
+        let raw = local_client(&common::dynamo_endpoint());
+        let key = |k: &str| {
+            guard_key(&Guard {
+                field: UniqueField::Username,
+                key: k.to_owned(),
+            })
+        };
+        let (folded, lowered) = ("οδοσ", "οδος");
+        assert_eq!(UniqueField::Username.key("ΟΔΟΣ"), folded);
+        // As the previous rule stored it: the guard and the item's key under the lowercase.
+        raw.delete_item()
+            .table_name(meta)
+            .set_key(Some(key(folded)))
+            .send()
+            .await
+            .unwrap();
+        let mut old = key(lowered);
+        old.insert(OWNER.into(), s("greek"));
+        raw.put_item()
+            .table_name(meta)
+            .set_item(Some(old))
+            .send()
+            .await
+            .unwrap();
+        raw.update_item()
+            .table_name(users)
+            .key("bubbleId", s("greek"))
+            .update_expression("SET #k = :k")
+            .expression_attribute_names("#k", USERNAME_KEY)
+            .expression_attribute_values(":k", s(lowered))
+            .send()
+            .await
+            .unwrap();
+        let report = store.migrate_keys().await.unwrap();
+        assert_eq!(report.rekeyed, 1, "{report:?}");
+        let taken = c
+            .call("POST", "/users/other", Some(json!({"username": "οδοσ"})))
+            .await;
+        assert_eq!(
+            taken.status, 409,
+            "the folded key is guarded: {}",
+            taken.text
+        );
+        let again = store.migrate_keys().await.unwrap();
+        assert_eq!(again.rekeyed, 0, "a second run changes nothing");
+    }
+
     /// Instances that start together all create the tables if missing; none fails on the race.
     #[tokio::test]
     async fn instances_starting_together_create_the_tables_once_and_all_start() {

@@ -492,3 +492,31 @@ on_both_stores!(
     errors_are_scim_errors_and_refusals_store_nothing,
     a_filter_or_a_get_costs_at_most_two_storage_requests,
 );
+
+/// The edge's refusals are SCIM errors too: a body over 256 KiB (413) and a key over its
+/// rate (429, with `Retry-After`).
+#[tokio::test]
+async fn too_large_and_too_many_are_scim_errors() {
+    use std::time::Duration;
+    use users_api::api::limits::RateLimits;
+    let mut state = users_api::AppState::new(common::memory_store(), &common::config());
+    state.limits = Arc::new(RateLimits::per_period(Duration::from_secs(3600), 2));
+    let app = users_api::app(state);
+    let auth = format!("Bearer {WRITE_KEY}");
+    let h = [
+        ("authorization", auth.as_str()),
+        ("content-type", "application/scim+json"),
+    ];
+    let big = json!({"userName": "x", "displayName": "y".repeat(300 * 1024)}).to_string();
+    let too_large = send(&app, "POST", "/scim/v2/Users", &h, Some(&big)).await;
+    assert_eq!(too_large.status, 413);
+    assert_eq!(too_large.json()["status"], "413");
+    send(&app, "GET", "/scim/v2/Users", &h, None).await;
+    let limited = send(&app, "GET", "/scim/v2/Users", &h, None).await;
+    assert_eq!(limited.status, 429);
+    assert_eq!(
+        limited.json()["schemas"][0],
+        "urn:ietf:params:scim:api:messages:2.0:Error"
+    );
+    assert!(limited.header("retry-after").is_some());
+}
