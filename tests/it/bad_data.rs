@@ -161,5 +161,13 @@ mod dynamodb_only {
             (Some(200), Some(500))
         );
         assert_eq!(data[1]["error"], "ALGOREP_003");
+        // The bad field can be written over: a blind update reads nothing first.
+        let repaired = c
+            .call("PATCH", "/users/u2", Some(json!({"lastConnexion": null})))
+            .await;
+        assert_eq!(repaired.status, 200, "{}", repaired.text);
+        let page = c.call("GET", "/users", None).await.json();
+        assert_eq!(page["data"].as_array().unwrap().len(), 3);
+        assert!(page["pagination"].get("unreadableItems").is_none());
     }
 }
