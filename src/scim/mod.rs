@@ -13,10 +13,7 @@ pub mod resource;
 mod search;
 mod users;
 
-use std::sync::Arc;
-use std::time::Instant;
-
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -25,9 +22,9 @@ use http::{HeaderMap, HeaderValue, Method};
 
 use self::error::ScimError;
 use crate::api::auth::{Authenticate, Scope};
-use crate::api::{self, record, AppState};
-use crate::store::meter::{self, Meter};
-use crate::store::retry;
+use crate::api::error::ApiError;
+use crate::api::exchange::Exchange;
+use crate::api::AppState;
 
 /// Where SCIM is served.
 pub const BASE_PATH: &str = "/scim/v2";
@@ -98,59 +95,33 @@ pub fn respond(status: http::StatusCode, body: serde_json::Value) -> Response {
 /// Authenticates (a read key for GET, a write key for the rest), limits the rate, runs the
 /// handler against the deadline with storage metered, and logs the request's line.
 async fn edge(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let request_id = api::request_id(&req);
-    let method = req.method().clone();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned());
-    let client = api::client_id(&req);
-    let deadline = api::deadline(&req, app.deadline_margin);
-    let meter = Arc::new(Meter::default());
-    let needed = if method == Method::GET {
+    let mut x = Exchange::start(&req, &app);
+    let needed = if x.method == Method::GET {
         Scope::Read
     } else {
         Scope::Write
     };
-    let mut allowance = None;
     let caller = app
         .keys
         .authenticate(req.headers(), needed)
         .map_err(ScimError::from)
         .and_then(|caller| {
             let allowed = app.limits.check(&caller.name);
-            allowance = Some(allowed);
+            x.allowance = Some(allowed);
+            x.key = Some(caller.name.clone());
             match allowed.retry_after {
-                Some(secs) => Err(crate::api::error::ApiError::TooManyRequests(secs).into()),
+                Some(secs) => Err(ApiError::TooManyRequests(secs).into()),
                 None => Ok(caller),
             }
         });
-    let key_name = caller.as_ref().ok().map(|c| c.name.clone());
-    let mut response = match caller {
+    let response = match caller {
         Ok(caller) => {
             req.extensions_mut().insert(caller);
-            let handler = retry::with_deadline(deadline, next.run(req));
-            let run = api::until_deadline(deadline, handler);
-            let answer = meter::scope(meter.clone(), run).await;
-            scim_errors(answer)
+            scim_errors(x.run(next.run(req)).await)
         }
         Err(e) => e.into_response(),
     };
-    api::answered(&mut response, allowance, &request_id, &meter);
-    record::Record {
-        request_id: &request_id,
-        method: &method,
-        route: route.as_deref(),
-        status: response.status().as_u16(),
-        started,
-        meter: &meter,
-        key: key_name.as_deref(),
-        client: client.as_deref(),
-        metrics: app.metrics.as_deref(),
-    }
-    .write();
-    response
+    x.finish(response, &app)
 }
 
 /// The shared edge's own answers (a 503 at the deadline) in SCIM's error schema.
