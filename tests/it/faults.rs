@@ -429,3 +429,26 @@ async fn a_request_that_would_outlive_the_lambda_deadline_answers_503_before_it(
         assert_eq!(body["error"], "ALGOREP_036");
     }
 }
+
+/// Storage trouble on `/scim/v2` is a 503 in SCIM's error schema, with `Retry-After`, and
+/// no internal text.
+#[tokio::test]
+async fn throttling_on_a_scim_route_is_a_scim_503() {
+    let throttled = mock!(Dynamo::get_item)
+        .sequence()
+        .http_status(400, Some(THROTTLED.into()))
+        .times(3)
+        .build();
+    let c = client(&[&throttled]);
+    let auth = format!("Bearer {}", common::WRITE_KEY);
+    let path = format!("/scim/v2/Users/{}", uuid::Uuid::new_v4());
+    let answer = common::send(&c.app, "GET", &path, &[("authorization", &auth)], None).await;
+    assert_eq!(answer.status, 503, "{}", answer.text);
+    assert_eq!(
+        answer.json()["schemas"][0],
+        "urn:ietf:params:scim:api:messages:2.0:Error"
+    );
+    assert_eq!(answer.json()["status"], "503");
+    assert_eq!(answer.header("retry-after"), Some("1"));
+    assert!(!answer.text.contains("Throttling"), "{}", answer.text);
+}
