@@ -38,6 +38,11 @@ impl ScimError {
         }
     }
 
+    /// An error RFC 7644 gives no `scimType` (405, 413, 415, and the edge's own answers).
+    pub fn status(status: StatusCode, detail: impl Into<String>) -> Self {
+        Self::new(status, None, detail)
+    }
+
     /// 400 with `scimType`.
     pub fn bad(scim_type: &'static str, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, Some(scim_type), detail)

@@ -54,12 +54,10 @@ pub fn router(state: AppState) -> Router {
         .route("/.search", post(users::not_implemented))
         .route("/Users/.search", post(users::not_implemented))
         .method_not_allowed_fallback(|| async {
-            ScimError {
-                status: http::StatusCode::METHOD_NOT_ALLOWED,
-                scim_type: None,
-                detail: "method not allowed on this resource".into(),
-                retry_after: None,
-            }
+            ScimError::status(
+                http::StatusCode::METHOD_NOT_ALLOWED,
+                "method not allowed on this resource",
+            )
         })
         .fallback(|| async { ScimError::not_found("no such resource") })
         .layer(middleware::from_fn_with_state(state.clone(), edge))
@@ -134,12 +132,8 @@ fn scim_errors(response: Response) -> Response {
         return response;
     }
     let status = response.status();
-    let mut error = ScimError::not_found("");
-    error.status = status;
-    error.detail = status
-        .canonical_reason()
-        .unwrap_or("request failed")
-        .to_owned();
+    let reason = status.canonical_reason().unwrap_or("request failed");
+    let mut error = ScimError::status(status, reason);
     if status == http::StatusCode::SERVICE_UNAVAILABLE {
         error.retry_after = Some(1);
     }

@@ -113,7 +113,13 @@ pub async fn create(State(app): State<AppState>, headers: HeaderMap, body: Bytes
             app.store.apply_from(&key, &intent, None, None).await?
         }
     };
-    Ok(resource(StatusCode::CREATED, &user, &base, true))
+    Ok(resource(
+        StatusCode::CREATED,
+        &user,
+        &base,
+        &Shape::default(),
+        true,
+    ))
 }
 
 /// `GET /Users/{id}`: at most 2 storage requests (the id's guard, then the user), shaped by
@@ -128,10 +134,13 @@ pub async fn read(
     let params = Params::parse(query.as_deref())
         .map_err(|_| ScimError::bad("invalidValue", "the query is not valid UTF-8"))?;
     let shape = Shape::of(&params);
-    let mut response = resource(StatusCode::OK, &user, &base_url(&headers), false);
-    let body = shape.apply(to_resource(&user, &base_url(&headers)));
-    *response.body_mut() = axum::body::Body::from(body.to_string());
-    Ok(response)
+    Ok(resource(
+        StatusCode::OK,
+        &user,
+        &base_url(&headers),
+        &shape,
+        false,
+    ))
 }
 
 /// `PUT /Users/{id}`: the body replaces the resource; what it leaves out is erased, but for
@@ -225,7 +234,13 @@ async fn write(
         .store
         .apply_from(&key, &intent, expect, Some(current))
         .await?;
-    Ok(resource(StatusCode::OK, &user, base, false))
+    Ok(resource(
+        StatusCode::OK,
+        &user,
+        base,
+        &Shape::default(),
+        false,
+    ))
 }
 
 /// The active user with this `id`; 404 otherwise (a soft-deleted one included).
@@ -237,11 +252,11 @@ pub(super) async fn find(app: &AppState, id: &str) -> Result<User, ScimError> {
         .ok_or_else(|| ScimError::not_found("no such user"))
 }
 
-/// A user's resource, with its `ETag` (and `Location` for a creation).
-fn resource(status: StatusCode, user: &User, base: &str, created: bool) -> Response {
+/// A user's resource as `shape` keeps it, with its `ETag` (and `Location` for a creation).
+fn resource(status: StatusCode, user: &User, base: &str, shape: &Shape, created: bool) -> Response {
     let body = to_resource(user, base);
     let location = body["meta"]["location"].as_str().map(str::to_owned);
-    let mut response = respond(status, body);
+    let mut response = respond(status, shape.apply(body));
     let headers = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&etag(user.version)) {
         headers.insert(header::ETAG, v);
@@ -289,16 +304,16 @@ fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<Json, ScimError> {
         .and_then(|v| v.to_str().ok())
         .is_none_or(|v| v.to_ascii_lowercase().contains("json"));
     if !json_type {
-        let mut e = ScimError::bad("invalidSyntax", "send application/scim+json");
-        e.status = StatusCode::UNSUPPORTED_MEDIA_TYPE;
-        e.scim_type = None;
-        return Err(e);
+        return Err(ScimError::status(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send application/scim+json",
+        ));
     }
     if body.len() > MAX_BODY_BYTES {
-        let mut e = ScimError::bad("tooMany", "the body is larger than 256 KiB");
-        e.status = StatusCode::PAYLOAD_TOO_LARGE;
-        e.scim_type = None;
-        return Err(e);
+        return Err(ScimError::status(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the body is larger than {} KiB", MAX_BODY_BYTES / 1024),
+        ));
     }
     serde_json::from_slice(body)
         .map_err(|_| ScimError::bad("invalidSyntax", "the body is not valid JSON"))
