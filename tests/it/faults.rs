@@ -54,6 +54,15 @@ fn item(u: &User) -> Item {
     user_item(u, 1)
 }
 
+/// `GetItem` throttled on each of the client's three attempts.
+fn throttled_reads() -> Rule {
+    mock!(Dynamo::get_item)
+        .sequence()
+        .http_status(400, Some(THROTTLED.into()))
+        .times(3)
+        .build()
+}
+
 /// The blind update's failure for a user that does not exist yet.
 fn no_such_user() -> Rule {
     mock!(Dynamo::update_item).then_error(|| {
@@ -89,11 +98,7 @@ fn reason(code: &str) -> CancellationReason {
 
 #[tokio::test]
 async fn throttling_is_retried_then_answered_503_with_retry_after() {
-    let throttled = mock!(Dynamo::get_item)
-        .sequence()
-        .http_status(400, Some(THROTTLED.into()))
-        .times(3)
-        .build();
+    let throttled = throttled_reads();
     let c = client(&[&throttled]);
     let answer = c.call("GET", "/users/b1", None).await;
     assert_eq!(answer.status, 503, "{}", answer.text);
@@ -434,11 +439,7 @@ async fn a_request_that_would_outlive_the_lambda_deadline_answers_503_before_it(
 /// no internal text.
 #[tokio::test]
 async fn throttling_on_a_scim_route_is_a_scim_503() {
-    let throttled = mock!(Dynamo::get_item)
-        .sequence()
-        .http_status(400, Some(THROTTLED.into()))
-        .times(3)
-        .build();
+    let throttled = throttled_reads();
     let c = client(&[&throttled]);
     let auth = format!("Bearer {}", common::WRITE_KEY);
     let path = format!("/scim/v2/Users/{}", uuid::Uuid::new_v4());

@@ -461,15 +461,60 @@ on_both_stores!(
 /// The table's own life: migration and creation. DynamoDB only.
 mod dynamodb_only {
     use super::*;
+    use users_api::domain::{Guard, UniqueField};
+    use users_api::store::dynamo::{local_client, DynamoStore};
 
     const PRODUCER: &str = "50658c1e-356e-4407-b120-d110552292d8";
+
+    /// Puts `owner`'s guard of `field` back under `legacy`, as an earlier rule stored it: the
+    /// guard at the canonical key gone, one at `legacy` owned by the user, and the user item's
+    /// key attribute naming `legacy`.
+    async fn plant_legacy_guard(
+        store: &DynamoStore,
+        owner: &str,
+        field: UniqueField,
+        canonical: &str,
+        legacy: &str,
+    ) {
+        use users_api::store::dynamo::item::{guard_attr, guard_key, s, OWNER};
+        let (users, meta) = store.table_names();
+        let raw = local_client(&common::dynamo_endpoint());
+        let key = |k: &str| {
+            guard_key(&Guard {
+                field,
+                key: k.to_owned(),
+            })
+        };
+        raw.delete_item()
+            .table_name(meta)
+            .set_key(Some(key(canonical)))
+            .send()
+            .await
+            .unwrap();
+        let mut old = key(legacy);
+        old.insert(OWNER.into(), s(owner));
+        raw.put_item()
+            .table_name(meta)
+            .set_item(Some(old))
+            .send()
+            .await
+            .unwrap();
+        raw.update_item()
+            .table_name(users)
+            .key("bubbleId", s(owner))
+            .update_expression("SET #k = :k")
+            .expression_attribute_names("#k", guard_attr(field))
+            .expression_attribute_values(":k", s(legacy))
+            .send()
+            .await
+            .unwrap();
+    }
 
     /// A table written before canonical keys and id guards is brought up to date by the
     /// one-off migration, and works before it too.
     #[tokio::test]
     async fn the_key_migration_moves_legacy_guards_to_canonical_keys() {
-        use users_api::store::dynamo::item::{guard_key, id_guard_key, s, EMAIL_KEY, OWNER};
-        use users_api::store::dynamo::local_client;
+        use users_api::store::dynamo::item::{guard_key, id_guard_key, s, OWNER};
         let store = Arc::new(common::dynamo().await);
         let c = Client::new(store.clone());
         let made = c
@@ -488,35 +533,28 @@ mod dynamodb_only {
                 key: key.to_owned(),
             })
         };
-        // Back to how the service stored it before: keyed by the lowercased value, no id guard.
+        // Back to how the service stored it before: keyed by the lowercased value, no id
+        // guard, no relation index key.
         let legacy_key = "anna@bücher.de";
-        raw.delete_item()
-            .table_name(meta)
-            .set_key(Some(guard("anna@xn--bcher-kva.de")))
-            .send()
-            .await
-            .unwrap();
+        plant_legacy_guard(
+            &store,
+            "legacy",
+            UniqueField::Email,
+            "anna@xn--bcher-kva.de",
+            legacy_key,
+        )
+        .await;
         raw.delete_item()
             .table_name(meta)
             .set_key(Some(id_guard_key(made["id"].as_str().unwrap())))
             .send()
             .await
             .unwrap();
-        let mut old = guard(legacy_key);
-        old.insert(OWNER.into(), s("legacy"));
-        raw.put_item()
-            .table_name(meta)
-            .set_item(Some(old))
-            .send()
-            .await
-            .unwrap();
         raw.update_item()
             .table_name(users)
             .key("bubbleId", s("legacy"))
-            .update_expression("SET #k = :k REMOVE #rel")
-            .expression_attribute_names("#k", EMAIL_KEY)
+            .update_expression("REMOVE #rel")
             .expression_attribute_names("#rel", "activeProducerId")
-            .expression_attribute_values(":k", s(legacy_key))
             .send()
             .await
             .unwrap();
@@ -599,49 +637,15 @@ mod dynamodb_only {
     /// case-folded key, so the other spellings of the name are taken again.
     #[tokio::test]
     async fn the_key_migration_moves_a_guard_keyed_before_case_folding() {
-        use users_api::domain::{Guard, UniqueField};
-        use users_api::store::dynamo::item::{guard_key, s, OWNER, USERNAME_KEY};
-        use users_api::store::dynamo::local_client;
         let store = Arc::new(common::dynamo().await);
         let c = Client::new(store.clone());
         let made = c
             .call("POST", "/users/greek", Some(json!({"username": "ΟΔΟΣ"})))
             .await;
         assert_eq!(made.status, 200);
-        let (users, meta) = store.table_names();
-        let raw = local_client(&common::dynamo_endpoint());
-        let key = |k: &str| {
-            guard_key(&Guard {
-                field: UniqueField::Username,
-                key: k.to_owned(),
-            })
-        };
         let (folded, lowered) = ("οδοσ", "οδος");
         assert_eq!(UniqueField::Username.key("ΟΔΟΣ"), folded);
-        // As the previous rule stored it: the guard and the item's key under the lowercase.
-        raw.delete_item()
-            .table_name(meta)
-            .set_key(Some(key(folded)))
-            .send()
-            .await
-            .unwrap();
-        let mut old = key(lowered);
-        old.insert(OWNER.into(), s("greek"));
-        raw.put_item()
-            .table_name(meta)
-            .set_item(Some(old))
-            .send()
-            .await
-            .unwrap();
-        raw.update_item()
-            .table_name(users)
-            .key("bubbleId", s("greek"))
-            .update_expression("SET #k = :k")
-            .expression_attribute_names("#k", USERNAME_KEY)
-            .expression_attribute_values(":k", s(lowered))
-            .send()
-            .await
-            .unwrap();
+        plant_legacy_guard(&store, "greek", UniqueField::Username, folded, lowered).await;
         let report = store.migrate_keys().await.unwrap();
         assert_eq!(report.rekeyed, 1, "{report:?}");
         let taken = c
