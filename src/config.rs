@@ -21,9 +21,63 @@ pub enum StoreConfig {
     },
 }
 
+/// What the binary serves (`HANDLER`).
+#[derive(Debug, Clone)]
+pub enum Handler {
+    /// The API, behind API Gateway (the default).
+    Http,
+    /// The users table's DynamoDB stream, publishing change events on EventBridge
+    /// (`HANDLER=stream`).
+    Stream {
+        /// `EVENT_BUS_NAME`: the bus events go to.
+        bus: String,
+        /// Region and credentials, as Lambda sets them.
+        aws: EnvSettings,
+        /// `AWS_ENDPOINT_URL_EVENTS`: another EventBridge endpoint (none on AWS).
+        endpoint: Option<String>,
+    },
+    /// Local development: follows the local engine's stream (`HANDLER=local-stream`).
+    LocalStream {
+        /// `AWS_ENDPOINT_URL_DYNAMODB`: the local engine.
+        engine: String,
+        /// `TABLE_NAME`: the users table.
+        table: String,
+        /// `EVENTS_URL`: where events are POSTed; unset, they are logged.
+        url: Option<String>,
+    },
+}
+
+impl Handler {
+    fn read(var: &impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        Ok(match var("HANDLER").as_deref().unwrap_or("http") {
+            "http" => Self::Http,
+            "stream" => Self::Stream {
+                bus: var("EVENT_BUS_NAME")
+                    .ok_or("EVENT_BUS_NAME is required with HANDLER=stream")?,
+                aws: EnvSettings::read(var)?,
+                endpoint: var("AWS_ENDPOINT_URL_EVENTS"),
+            },
+            "local-stream" => Self::LocalStream {
+                engine: var("AWS_ENDPOINT_URL_DYNAMODB")
+                    .ok_or("AWS_ENDPOINT_URL_DYNAMODB is required with HANDLER=local-stream")?,
+                table: var("TABLE_NAME")
+                    .ok_or("TABLE_NAME is required with HANDLER=local-stream")?,
+                url: var("EVENTS_URL"),
+            },
+            other => {
+                return Err(format!(
+                    "HANDLER must be http, stream or local-stream, not {other}"
+                ))
+            }
+        })
+    }
+}
+
 /// The service's configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// What the binary serves.
+    pub handler: Handler,
     /// The store to use.
     pub store: StoreConfig,
     /// `API_KEYS`: the accepted keys, as hashes.
@@ -91,6 +145,7 @@ impl Config {
             }
         };
         Ok(Self {
+            handler: Handler::read(&var)?,
             store,
             keys,
             shards: number("SHARDS", 4, 1..=64)?,
@@ -144,5 +199,23 @@ mod tests {
             .contains("TABLE_NAME"));
         assert!(config(&[("STORE", "sqlite")]).is_err());
         assert!(config(&[("SHARDS", "0")]).is_err());
+    }
+
+    #[test]
+    fn the_stream_handler_needs_its_bus() {
+        assert!(matches!(config(&[]).unwrap().handler, Handler::Http));
+        assert!(config(&[("HANDLER", "stream")])
+            .unwrap_err()
+            .contains("EVENT_BUS_NAME"));
+        let local = config(&[
+            ("HANDLER", "local-stream"),
+            ("TABLE_NAME", "users"),
+            ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000"),
+        ]);
+        assert!(matches!(
+            local.unwrap().handler,
+            Handler::LocalStream { url: None, .. }
+        ));
+        assert!(config(&[("HANDLER", "cron")]).is_err());
     }
 }

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod config;
 pub mod domain;
+pub mod events;
 pub mod keys;
 pub mod metrics;
 pub mod scim;

@@ -1,6 +1,6 @@
 //! The Lambda binary: configuration, the store, and the router, built once per cold start.
 
-use users_api::config::Config;
+use users_api::config::{Config, Handler};
 use users_api::{app, build_store, telemetry, AppState};
 
 fn main() -> Result<(), lambda_http::Error> {
@@ -23,6 +23,9 @@ async fn serve() -> Result<(), lambda_http::Error> {
     let levels = config.as_ref().ok().and_then(|c| c.log_levels.as_deref());
     telemetry::init(levels);
     let config = config.inspect_err(|e| tracing::error!(error = %e, "bad configuration"))?;
+    if !matches!(config.handler, Handler::Http) {
+        return users_api::events::run(config.handler).await;
+    }
     if config.keys.is_empty() {
         tracing::warn!("API_KEYS is empty: every protected route answers 401");
     }

@@ -1,5 +1,6 @@
 //! The user directory's rules, free of HTTP and storage.
 
+pub mod change;
 pub mod fields;
 pub mod identity;
 pub mod ids;
@@ -10,6 +11,7 @@ pub mod relation;
 pub mod time;
 pub mod user;
 
+pub use change::{changed_fields, classify, ChangeKind};
 pub use fields::{Field, Kind, Value, FIELDS};
 pub use identity::{Guard, UniqueField};
 pub use ids::{BubbleId, UserRef};

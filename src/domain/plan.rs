@@ -154,6 +154,7 @@ impl Intent<'_> {
                         created_at: now,
                         updated_at: now,
                         deleted_at: None,
+                        erased_at: None,
                         version: 1,
                     },
                     deletion: None,

@@ -58,6 +58,8 @@ pub struct User {
     pub updated_at: Timestamp,
     /// Set while the user is soft-deleted.
     pub deleted_at: Option<Timestamp>,
+    /// Set once the person's data is erased: the user is then a tombstone.
+    pub erased_at: Option<Timestamp>,
     /// 1 on creation, +1 on every write that changes the user.
     pub version: u64,
 }

@@ -9,6 +9,7 @@ mod common;
 mod api;
 mod bad_data;
 mod binary;
+mod change_events;
 mod dependencies;
 mod dynamo_costs;
 mod events;

@@ -63,7 +63,7 @@ pub fn client_from_settings(settings: EnvSettings) -> Client {
 /// The default client reads the platform's trust store when the client is built: 145
 /// certificates, about 1.5–2 ms of every cold start here (`make bench` measures it); five
 /// compiled-in roots parse in about 10 µs.
-fn amazon_roots_client() -> SharedHttpClient {
+pub fn amazon_roots_client() -> SharedHttpClient {
     Builder::new().build_with_connector_fn(|settings, components| {
         let trust = TrustStore::empty()
             .with_native_roots(false)

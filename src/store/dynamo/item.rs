@@ -18,8 +18,8 @@ use crate::domain::{
 pub type Item = HashMap<String, AttributeValue>;
 
 pub use super::schema::{
-    ACTIVE_KEY, ACTIVE_SHARD, BUBBLE_ID, COUNT, CREATED_AT, DELETED_AT, EMAIL_KEY, FEED_KEY,
-    FEED_SHARD, ID, OWNER, PK, SK, UPDATED_AT, USERNAME_KEY, VERSION,
+    ACTIVE_KEY, ACTIVE_SHARD, BUBBLE_ID, COUNT, CREATED_AT, DELETED_AT, EMAIL_KEY, ERASED_AT,
+    FEED_KEY, FEED_SHARD, ID, MOVE_CHANGES, OWNER, PK, SK, UPDATED_AT, USERNAME_KEY, VERSION,
 };
 
 /// A string attribute.
@@ -72,6 +72,9 @@ pub fn user_item(user: &User, shards: u32) -> Item {
     item.insert(VERSION.into(), n(user.version));
     item.insert(FEED_SHARD.into(), s(shard.clone()));
     item.insert(FEED_KEY.into(), s(feed_key(user)));
+    if let Some(t) = user.erased_at {
+        item.insert(ERASED_AT.into(), s(t.to_rfc3339()));
+    }
     match user.deleted_at {
         Some(t) => {
             item.insert(DELETED_AT.into(), s(t.to_rfc3339()));
@@ -142,6 +145,10 @@ pub fn user_from_item(item: &Item) -> Result<User, String> {
         deleted_at: item
             .contains_key(DELETED_AT)
             .then(|| timestamp(item, DELETED_AT))
+            .transpose()?,
+        erased_at: item
+            .contains_key(ERASED_AT)
+            .then(|| timestamp(item, ERASED_AT))
             .transpose()?,
         version,
     })

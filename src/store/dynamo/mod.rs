@@ -28,8 +28,8 @@ use aws_sdk_dynamodb::types::{KeysAndAttributes, ReturnConsumedCapacity};
 use aws_sdk_dynamodb::Client;
 
 pub use self::client::{
-    client_from_env, client_from_settings, client_settings, local_client, local_client_unhurried,
-    local_client_with, EnvSettings,
+    amazon_roots_client, client_from_env, client_from_settings, client_settings, local_client,
+    local_client_unhurried, local_client_with, EnvSettings,
 };
 use self::errors::store_error;
 use self::item::*;

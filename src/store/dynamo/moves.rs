@@ -4,22 +4,27 @@
 //! read), and every guard the user holds, its `id` guard included, names the new key as owner.
 
 use aws_sdk_dynamodb::types::{
-    Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 
 use super::failure::{build, WriteFailure};
 use super::item::*;
 use super::transaction::{bubble_id_free, claim, release, Role};
 use super::DynamoStore;
-use crate::domain::Transition;
+use crate::domain::{changed_fields, Transition};
 
 /// The actions of the move `t` (whose new item is `item`), and the role of each.
 pub(super) fn actions(
     store: &DynamoStore,
     t: &Transition,
-    item: Item,
+    mut item: Item,
 ) -> Result<(Vec<TransactWriteItem>, Vec<Role>), WriteFailure> {
     let old = t.old.as_ref().expect("a move has a user to move");
+    let changed = changed_fields(Some(old), &t.new);
+    item.insert(
+        MOVE_CHANGES.into(),
+        AttributeValue::Ss(changed.into_iter().map(String::from).collect()),
+    );
     let (from, to) = (s(old.bubble_id.as_str()), s(t.new.bubble_id.as_str()));
     let mut out = (Vec::new(), Vec::new());
     let mut push = |action: TransactWriteItem, role| {
@@ -69,8 +74,8 @@ pub(super) fn actions(
 fn rehome(
     meta: &str,
     key: Item,
-    from: &aws_sdk_dynamodb::types::AttributeValue,
-    to: &aws_sdk_dynamodb::types::AttributeValue,
+    from: &AttributeValue,
+    to: &AttributeValue,
 ) -> Result<TransactWriteItem, WriteFailure> {
     let update = Update::builder()
         .table_name(meta)

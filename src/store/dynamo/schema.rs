@@ -3,7 +3,7 @@
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
 };
 use aws_sdk_dynamodb::Client;
 
@@ -35,6 +35,8 @@ pub struct TableDef {
     pub range: Option<&'static str>,
     /// Global secondary indexes.
     pub indexes: Vec<IndexDef>,
+    /// Whether the table has a `NEW_AND_OLD_IMAGES` stream (the change events' source).
+    pub stream: bool,
 }
 
 /// Users table key.
@@ -47,6 +49,11 @@ pub const CREATED_AT: &str = "createdAt";
 pub const UPDATED_AT: &str = "updatedAt";
 /// Present while soft-deleted.
 pub const DELETED_AT: &str = "deletedAt";
+/// Present once the person's data is erased.
+pub const ERASED_AT: &str = "erasedAt";
+/// On the item a move puts under the new bubbleId: the public fields the move changed
+/// (`bubbleId` first), so the stream handler makes one `UserUpdated` of the insert.
+pub const MOVE_CHANGES: &str = "moveChanges";
 /// See [`CREATED_AT`].
 pub const VERSION: &str = "version";
 /// Lowercased e-mail: what the e-mail guard is keyed by.
@@ -150,6 +157,7 @@ pub fn users_table() -> TableDef {
             keys_only: true,
         }))
         .collect(),
+        stream: true,
     }
 }
 
@@ -160,6 +168,7 @@ pub fn meta_table() -> TableDef {
         hash: PK,
         range: Some(SK),
         indexes: vec![],
+        stream: false,
     }
 }
 
@@ -202,6 +211,15 @@ impl TableDef {
             .table_name(name)
             .billing_mode(BillingMode::PayPerRequest)
             .set_key_schema(Some(key(self.hash, self.range)));
+        if self.stream {
+            req = req.stream_specification(
+                StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(StreamViewType::NewAndOldImages)
+                    .build()
+                    .map_err(|e| e.to_string())?,
+            );
+        }
         for a in self.key_attributes() {
             req = req.attribute_definitions(
                 AttributeDefinition::builder()

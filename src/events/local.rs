@@ -1,0 +1,209 @@
+//! The stream handler on the local engine: what Lambda's event source mapping does on AWS,
+//! done by polling DynamoDB Local's Streams API (`GetRecords` answers the same record JSON
+//! that Lambda hands the function).
+//!
+//! Each shard is read in order; a batch that does not publish whole is tried again from the
+//! record that failed, and a record that fails [`ATTEMPTS`] times is logged as dead-lettered
+//! (by sequence number) and passed, as the on-failure destination does on AWS.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::local_http::LocalHttp;
+use super::publish::{publish, Sink};
+use super::record::StreamRecord;
+
+/// Attempts at one record before it is dead-lettered.
+pub const ATTEMPTS: u32 = 3;
+
+/// Where a follower starts reading the shards that exist when it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// At the oldest record the stream keeps (tests: a new table, every change).
+    Oldest,
+    /// At the next change (`make run`: not what happened before it started).
+    Latest,
+}
+
+/// The Streams API of a local engine.
+#[derive(Clone)]
+pub struct LocalStream {
+    http: LocalHttp,
+    endpoint: String,
+    table: String,
+}
+
+#[derive(Default)]
+struct Shard {
+    iterator: Option<String>,
+    pending: Vec<StreamRecord>,
+    attempts: u32,
+}
+
+impl LocalStream {
+    /// The stream of `table` on the engine at `endpoint`.
+    pub fn new(endpoint: &str, table: &str) -> Self {
+        Self {
+            http: LocalHttp::new(),
+            endpoint: endpoint.trim_end_matches('/').to_owned(),
+            table: table.to_owned(),
+        }
+    }
+
+    async fn call(&self, action: &str, body: Value) -> Result<Value, String> {
+        let target = format!("DynamoDBStreams_20120810.{action}");
+        // The local engine reads the credential's shape, not its signature.
+        let auth = "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, \
+                    SignedHeaders=host, Signature=0";
+        let headers = [
+            ("x-amz-target", target.as_str()),
+            ("authorization", auth),
+            ("content-type", "application/x-amz-json-1.0"),
+        ];
+        let (status, answer) = self
+            .http
+            .post(&self.endpoint, &headers, body.to_string())
+            .await?;
+        let answer: Value = serde_json::from_slice(&answer).map_err(|e| e.to_string())?;
+        if !status.is_success() {
+            return Err(format!("{action}: {status} {}", answer["__type"]));
+        }
+        Ok(answer)
+    }
+
+    async fn stream_arn(&self) -> Result<Option<String>, String> {
+        let answer = self
+            .call("ListStreams", json!({"TableName": self.table}))
+            .await?;
+        Ok(answer["Streams"]
+            .as_array()
+            .and_then(|s| s.last())
+            .and_then(|s| s["StreamArn"].as_str())
+            .map(str::to_owned))
+    }
+
+    async fn shard_ids(&self, arn: &str) -> Result<Vec<String>, String> {
+        let answer = self
+            .call("DescribeStream", json!({"StreamArn": arn}))
+            .await?;
+        Ok(answer["StreamDescription"]["Shards"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s["ShardId"].as_str().map(str::to_owned))
+            .collect())
+    }
+
+    async fn iterator(&self, arn: &str, shard: &str, kind: &str) -> Result<String, String> {
+        let body = json!({"StreamArn": arn, "ShardId": shard, "ShardIteratorType": kind});
+        let answer = self.call("GetShardIterator", body).await?;
+        answer["ShardIterator"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| "no shard iterator".into())
+    }
+
+    async fn records(&self, iterator: &str) -> Result<(Vec<StreamRecord>, Option<String>), String> {
+        let answer = self
+            .call("GetRecords", json!({"ShardIterator": iterator}))
+            .await?;
+        let records = serde_json::from_value(answer["Records"].clone())
+            .map_err(|e| format!("a stream record is not readable: {e}"))?;
+        Ok((
+            records,
+            answer["NextShardIterator"].as_str().map(str::to_owned),
+        ))
+    }
+
+    /// Follows the stream for good, publishing on `sink`, polling every `every`.
+    pub async fn follow(&self, sink: &dyn Sink, start: Start, every: Duration) -> String {
+        loop {
+            if let Err(e) = self.follow_once(sink, start, every).await {
+                tracing::warn!(error = %e, "stream follower restarting");
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+
+    async fn follow_once(
+        &self,
+        sink: &dyn Sink,
+        start: Start,
+        every: Duration,
+    ) -> Result<(), String> {
+        let arn = loop {
+            match self.stream_arn().await? {
+                Some(arn) => break arn,
+                // The API creates its tables when it starts: wait for them.
+                None => tokio::time::sleep(every).await,
+            }
+        };
+        let mut shards: BTreeMap<String, Shard> = BTreeMap::new();
+        let first = match start {
+            Start::Oldest => "TRIM_HORIZON",
+            Start::Latest => "LATEST",
+        };
+        for id in self.shard_ids(&arn).await? {
+            let iterator = self.iterator(&arn, &id, first).await?;
+            shards.insert(
+                id,
+                Shard {
+                    iterator: Some(iterator),
+                    ..Shard::default()
+                },
+            );
+        }
+        tracing::info!(shards = shards.len(), "following the local stream");
+        loop {
+            for id in self.shard_ids(&arn).await? {
+                if let std::collections::btree_map::Entry::Vacant(slot) = shards.entry(id) {
+                    let iterator = self.iterator(&arn, slot.key(), "TRIM_HORIZON").await?;
+                    slot.insert(Shard {
+                        iterator: Some(iterator),
+                        ..Shard::default()
+                    });
+                }
+            }
+            for shard in shards.values_mut() {
+                self.step(shard, sink).await?;
+            }
+            tokio::time::sleep(every).await;
+        }
+    }
+
+    /// Reads what a shard has next, and publishes what it holds.
+    async fn step(&self, shard: &mut Shard, sink: &dyn Sink) -> Result<(), String> {
+        if shard.pending.is_empty() {
+            let Some(iterator) = shard.iterator.take() else {
+                return Ok(());
+            };
+            let (records, next) = self.records(&iterator).await?;
+            shard.pending = records;
+            shard.iterator = next;
+        }
+        if shard.pending.is_empty() {
+            return Ok(());
+        }
+        let outcome = publish(&shard.pending, sink).await;
+        let Some((seq, reason)) = outcome.failure else {
+            shard.pending.clear();
+            shard.attempts = 0;
+            return Ok(());
+        };
+        let at = shard
+            .pending
+            .iter()
+            .position(|r| r.sequence_number() == seq)
+            .unwrap_or(0);
+        shard.pending.drain(..at);
+        shard.attempts = if at > 0 { 1 } else { shard.attempts + 1 };
+        if shard.attempts >= ATTEMPTS {
+            tracing::error!(sequence = %seq, reason = %reason, "record dead-lettered");
+            shard.pending.remove(0);
+            shard.attempts = 0;
+        }
+        Ok(())
+    }
+}
