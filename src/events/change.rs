@@ -141,3 +141,191 @@ fn moved_fields(item: &Item) -> Option<Vec<&'static str>> {
         .chain(["deletedAt", "erasedAt"]);
     Some(order.filter(|n| names.iter().any(|m| m == n)).collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{BubbleId, Intent, Patch, Plan};
+    use crate::events::record::item_image;
+    use crate::store::dynamo::item::user_item;
+
+    fn created(body: Value) -> User {
+        let b = BubbleId::parse("b-1").unwrap();
+        match Intent::Upsert(&b, &Patch::from_json(&body).unwrap()).plan(None, None) {
+            Ok(Plan::Write(t)) => t.new,
+            _ => unreachable!(),
+        }
+    }
+
+    fn apply(user: &User, intent: Intent) -> User {
+        match intent.plan(Some(user), None) {
+            Ok(Plan::Write(t)) => t.new,
+            other => panic!("not a write: {other:?}"),
+        }
+    }
+
+    fn update(user: &User, body: Value) -> User {
+        apply(user, Intent::Update(&Patch::from_json(&body).unwrap()))
+    }
+
+    fn record(name: &str, old: Option<Item>, new: Option<Item>, identity: Value) -> StreamRecord {
+        serde_json::from_value(json!({
+            "eventName": name,
+            "userIdentity": identity,
+            "dynamodb": {
+                "SequenceNumber": "100",
+                "ApproximateCreationDateTime": 1764460800.0,
+                "OldImage": old.as_ref().map(item_image),
+                "NewImage": new.as_ref().map(item_image),
+            }
+        }))
+        .unwrap()
+    }
+
+    fn modify(old: &User, new: &User) -> Option<ChangeEvent> {
+        let item = |u: &User| Some(user_item(u, 4));
+        event_for(&record("MODIFY", item(old), item(new), Value::Null)).unwrap()
+    }
+
+    #[test]
+    fn an_insert_is_a_creation_naming_the_fields_set() {
+        let u = created(json!({"email": "a@x.io", "lastName": "L"}));
+        let e = event_for(&record("INSERT", None, Some(user_item(&u, 4)), Value::Null))
+            .unwrap()
+            .unwrap();
+        assert_eq!(e.kind, ChangeKind::Created);
+        assert_eq!(
+            e.detail.changed,
+            ["bubbleId", "email", "lastName", "enabled"]
+        );
+        assert_eq!(e.detail.version, 1);
+        assert_eq!(e.detail.event_id, format!("{}:1", u.id));
+        let wire = e.to_json().to_string();
+        assert!(
+            !wire.contains("a@x.io") && !wire.contains("\"L\""),
+            "{wire}"
+        );
+        assert_eq!(e.to_json()["detail-type"], "UserCreated");
+        assert_eq!(e.to_json()["source"], "users-api");
+    }
+
+    #[test]
+    fn each_kind_of_modification_has_its_type() {
+        let u = created(json!({"email": "a@x.io"}));
+        let renamed = update(&u, json!({"firstName": "F", "email": "b@x.io"}));
+        let e = modify(&u, &renamed).unwrap();
+        assert_eq!(
+            (e.kind, e.detail.changed.clone()),
+            (ChangeKind::Updated, vec!["email", "firstName"])
+        );
+        assert_eq!(e.detail.version, 2);
+
+        let disabled = update(&renamed, json!({"enabled": false}));
+        assert_eq!(
+            modify(&renamed, &disabled).unwrap().kind,
+            ChangeKind::Disabled
+        );
+        let enabled = update(&disabled, json!({"enabled": true}));
+        assert_eq!(
+            modify(&disabled, &enabled).unwrap().kind,
+            ChangeKind::Enabled
+        );
+
+        let deleted = apply(&enabled, Intent::Delete("ops"));
+        let e = modify(&enabled, &deleted).unwrap();
+        assert_eq!(
+            (e.kind, e.detail.changed.clone()),
+            (ChangeKind::Deleted, vec!["deletedAt"])
+        );
+        let restored = apply(&deleted, Intent::Restore);
+        assert_eq!(
+            modify(&deleted, &restored).unwrap().kind,
+            ChangeKind::Restored
+        );
+
+        let mut erased = deleted.clone();
+        erased.erased_at = Some(Timestamp::now());
+        erased.version += 1;
+        erased.profile = Default::default();
+        let e = modify(&deleted, &erased).unwrap();
+        assert_eq!(e.kind, ChangeKind::Erased);
+        assert!(e.detail.changed.contains(&"erasedAt") && e.detail.changed.contains(&"email"));
+    }
+
+    #[test]
+    fn enabled_unset_and_true_are_no_change() {
+        let mut legacy = created(json!({"email": "a@x.io"}));
+        legacy.profile.set(crate::domain::fields::ENABLED, None);
+        let mut now_true = legacy.clone();
+        now_true.profile.set(
+            crate::domain::fields::ENABLED,
+            Some(crate::domain::Value::Bool(true)),
+        );
+        assert_eq!(modify(&legacy, &now_true), None);
+    }
+
+    #[test]
+    fn a_maintenance_write_makes_no_event() {
+        let u = created(
+            json!({"email": "a@x.io", "producerId": "50658c1e-356e-4407-b120-d110552292d8"}),
+        );
+        let old = user_item(&u, 4);
+        let mut new = old.clone();
+        // Index keys, guard keys and shards rewritten (a migration), nothing public touched.
+        new.insert("emailKey".into(), AttributeValue::S("other-key".into()));
+        new.remove("activeProducerId");
+        new.insert("feedShard".into(), AttributeValue::S("3".into()));
+        assert_eq!(
+            event_for(&record("MODIFY", Some(old), Some(new), Value::Null)).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn a_move_is_one_update_naming_the_bubble_id() {
+        let u = created(json!({"email": "a@x.io"}));
+        let mut moved = u.clone();
+        moved.bubble_id = BubbleId::parse("b-2").unwrap();
+        moved.version += 1;
+        let mut arrival = user_item(&moved, 4);
+        arrival.insert(
+            MOVE_CHANGES.into(),
+            AttributeValue::Ss(vec!["firstName".into(), "bubbleId".into()]),
+        );
+        let e = event_for(&record("INSERT", None, Some(arrival), Value::Null))
+            .unwrap()
+            .unwrap();
+        assert_eq!(e.kind, ChangeKind::Updated);
+        assert_eq!(e.detail.changed, ["bubbleId", "firstName"]);
+        assert_eq!((e.detail.bubble_id.as_str(), e.detail.version), ("b-2", 2));
+        // The old key's removal, made by the service, is no event.
+        let leave = record("REMOVE", Some(user_item(&u, 4)), None, Value::Null);
+        assert_eq!(event_for(&leave).unwrap(), None);
+    }
+
+    #[test]
+    fn a_time_to_live_removal_is_an_erasure_unless_already_erased() {
+        let ttl = json!({"type": "Service", "principalId": "dynamodb.amazonaws.com"});
+        let deleted = apply(&created(json!({"email": "a@x.io"})), Intent::Delete("ops"));
+        let gone = record("REMOVE", Some(user_item(&deleted, 4)), None, ttl.clone());
+        let e = event_for(&gone).unwrap().unwrap();
+        assert_eq!(e.kind, ChangeKind::Erased);
+        assert_eq!(e.detail.version, deleted.version + 1);
+        assert_eq!(e.detail.changed, ["email", "enabled", "erasedAt"]);
+        assert_eq!(e.detail.updated_at, "2025-11-30T00:00:00.000Z");
+        let mut tombstone = deleted.clone();
+        tombstone.erased_at = Some(Timestamp::now());
+        let gone = record("REMOVE", Some(user_item(&tombstone, 4)), None, ttl);
+        assert_eq!(event_for(&gone).unwrap(), None);
+    }
+
+    #[test]
+    fn an_unreadable_image_is_a_poison_record() {
+        let mut item = user_item(&created(json!({})), 4);
+        item.insert("isAlgorep".into(), AttributeValue::S("yes".into()));
+        let err = event_for(&record("INSERT", None, Some(item), Value::Null)).unwrap_err();
+        assert!(err.contains("isAlgorep"), "{err}");
+        assert!(event_for(&record("MODIFY", None, None, Value::Null)).is_err());
+        assert!(event_for(&record("TRUNCATE", None, None, Value::Null)).is_err());
+    }
+}

@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine;
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
 use crate::store::dynamo::item::Item;
 
@@ -82,6 +82,30 @@ pub fn image_item(image: &Map<String, Value>) -> Result<Item, String> {
         .collect()
 }
 
+/// A table item in DynamoDB's JSON, as a stream record carries it: the inverse of
+/// [`image_item`] (sample events and tests are made with it).
+pub fn item_image(item: &Item) -> Map<String, Value> {
+    item.iter()
+        .map(|(name, value)| (name.clone(), attribute_json(value)))
+        .collect()
+}
+
+fn attribute_json(value: &AttributeValue) -> Value {
+    let b64 = |b: &Blob| Value::from(base64::engine::general_purpose::STANDARD.encode(b.as_ref()));
+    match value {
+        AttributeValue::S(s) => json!({ "S": s }),
+        AttributeValue::N(n) => json!({ "N": n }),
+        AttributeValue::Bool(b) => json!({ "BOOL": b }),
+        AttributeValue::Ss(s) => json!({ "SS": s }),
+        AttributeValue::Ns(n) => json!({ "NS": n }),
+        AttributeValue::B(b) => json!({ "B": b64(b) }),
+        AttributeValue::Bs(bs) => json!({ "BS": bs.iter().map(b64).collect::<Vec<_>>() }),
+        AttributeValue::L(l) => json!({ "L": l.iter().map(attribute_json).collect::<Vec<_>>() }),
+        AttributeValue::M(m) => json!({ "M": item_image(m) }),
+        _ => json!({ "NULL": true }),
+    }
+}
+
 fn attribute(value: &Value) -> Result<AttributeValue, String> {
     let Some((kind, inner)) = value.as_object().and_then(|m| m.iter().next()) else {
         return Err("an attribute value is not a one-key object".into());
@@ -126,7 +150,6 @@ fn attribute(value: &Value) -> Result<AttributeValue, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn every_attribute_type_reads_back() {
@@ -146,6 +169,7 @@ mod tests {
             AttributeValue::L(vec![AttributeValue::S("y".into())])
         );
         assert!(image_item(json!({"x": {"Q": 1}}).as_object().unwrap()).is_err());
+        assert_eq!(Value::Object(item_image(&item)), image);
     }
 
     #[test]

@@ -126,7 +126,10 @@ pub fn user_from_item(item: &Item) -> Result<User, String> {
         };
         let value = match (f.kind, attr) {
             (Kind::Bool | Kind::Flag, AttributeValue::Bool(b)) => Value::Bool(*b),
-            (_, AttributeValue::S(t)) => Value::Text(f.parse_text(t)?),
+            (_, AttributeValue::S(t)) => Value::Text(
+                f.parse_text(t)
+                    .map_err(|e| format!("attribute {}: {e}", f.name))?,
+            ),
             _ => return Err(format!("attribute {} has the wrong type", f.name)),
         };
         profile.set(i, Some(value));
