@@ -241,3 +241,73 @@ fn every_checkov_skip_gives_its_reason() {
     }
     assert!(skips > 0);
 }
+
+#[test]
+fn the_stream_drives_the_event_handler_which_alone_may_put_events() {
+    let t = template();
+    let r = &t["Resources"];
+    let stream = &r["UsersTable"]["Properties"]["StreamSpecification"];
+    assert_eq!(stream["StreamViewType"], "NEW_AND_OLD_IMAGES");
+    assert!(
+        users_table().stream && !meta_table().stream,
+        "the code creates the same stream"
+    );
+
+    let f = &r["StreamFunction"];
+    assert_eq!(
+        f["Metadata"]["BuildProperties"]["Binary"], "users-api",
+        "the same binary"
+    );
+    assert_eq!(
+        f["Properties"]["Environment"]["Variables"]["HANDLER"],
+        "stream"
+    );
+    let source = &f["Properties"]["Events"]["UsersStream"]["Properties"];
+    assert_eq!(source["BisectBatchOnFunctionError"], true);
+    assert_eq!(
+        source["FunctionResponseTypes"][0],
+        "ReportBatchItemFailures"
+    );
+    assert!(source["MaximumRetryAttempts"]
+        .as_u64()
+        .is_some_and(|n| n > 0));
+    assert!(source["MaximumRecordAgeInSeconds"].as_u64().is_some());
+    assert!(text(&source["DestinationConfig"]).contains("StreamFailureQueue"));
+
+    // events:PutEvents on the bus, for the stream function only.
+    let policies = |name: &str| text(&r[name]["Properties"]["Policies"]);
+    assert!(policies("StreamFunction").contains("events:PutEvents"));
+    assert!(policies("StreamFunction").contains("EventBus"));
+    assert!(!policies("UsersFunction").contains("events:"));
+    assert!(t["Outputs"]["EventBusName"].is_mapping());
+
+    for (name, kind) in [
+        ("WebhookConnection", "AWS::Events::Connection"),
+        ("WebhookDestination", "AWS::Events::ApiDestination"),
+        ("WebhookRule", "AWS::Events::Rule"),
+        ("WebhookDeadLetterQueue", "AWS::SQS::Queue"),
+        ("WebhookFailuresAlarm", "AWS::CloudWatch::Alarm"),
+    ] {
+        assert_eq!(r[name]["Type"], kind, "{name}");
+        assert_eq!(
+            r[name]["Condition"], "HasWebhook",
+            "{name} only with a WebhookUrl"
+        );
+    }
+    let target = &r["WebhookRule"]["Properties"]["Targets"][0];
+    assert!(target["RetryPolicy"]["MaximumRetryAttempts"]
+        .as_u64()
+        .is_some());
+    assert!(text(&target["DeadLetterConfig"]).contains("WebhookDeadLetterQueue"));
+    assert_eq!(t["Parameters"]["WebhookAuthValue"]["NoEcho"], true);
+    for alarm in [
+        "StreamIteratorAgeAlarm",
+        "StreamFailuresAlarm",
+        "WebhookFailuresAlarm",
+    ] {
+        assert!(
+            text(&r[alarm]["Properties"]["AlarmActions"]).contains("AlarmTopic"),
+            "{alarm}"
+        );
+    }
+}
