@@ -31,3 +31,68 @@ answer=$(make --no-print-directory invoke PORT="$port" EVENT=events/05-get-by-bu
 grep -q '^HTTP 200 OK$' <<< "$answer" || { echo "$answer" >&2; exit 1; }
 grep -q "\"id\": \"$id\"" <<< "$answer" || { echo "make invoke read another store: $answer" >&2; exit 1; }
 echo "make invoke read the user curl created ($id)"
+
+echo "== make run STORE=dynamodb with EVENTS_URL: a listener gets each change, in order"
+kill -- -"$run" 2>/dev/null || true
+wait "$run" 2>/dev/null || true
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+listen=$(free_port)
+data=$(mktemp -d)
+heard=$(mktemp)
+# The README's one-line listener, writing to a file with each event's arrival time.
+python3 -u -c '
+import http.server, json, sys, time
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        event = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        print(json.dumps({"at": time.time(), "event": event}), flush=True)
+        self.send_response(204)
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+' "$listen" > "$heard" &
+listener=$!
+: > "$log"
+setsid make --no-print-directory run PORT="$port" STORE=dynamodb DYNAMODB_PORT="$(free_port)" \
+  DYNAMODB_DATA="$data" EVENTS_URL="http://127.0.0.1:$listen/" > "$log" 2>&1 &
+run=$!
+trap 'kill -- -"$run" 2>/dev/null || true; kill "$listener" 2>/dev/null || true; rm -rf "$log" "$data" "$heard"' EXIT
+for _ in $(seq 1 300); do
+  grep -q '^ready: ' "$log" && break
+  kill -0 "$run" 2> /dev/null || { cat "$log"; exit 1; }
+  sleep 1
+done
+grep '^ready: ' "$log"
+sent=$(mktemp)
+write() {
+  curl -sf -o /dev/null -X "$1" "http://127.0.0.1:$port$2" -H 'authorization: dev-write-key' \
+    -H 'content-type: application/json' ${3:+-d "$3"}
+  date +%s.%N >> "$sent"
+}
+write POST /users/events-check '{"email": "listener@example.com"}'
+write PATCH /users/events-check '{"firstName": "Heard"}'
+write PATCH /users/events-check '{"firstName": "Heard"}'
+write DELETE /users/events-check
+python3 - "$heard" "$sent" <<'PY'
+import json, sys, time
+deadline = time.time() + 30
+while time.time() < deadline:
+    heard = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+    if len(heard) >= 3:
+        break
+    time.sleep(0.2)
+sent = [float(l) for l in open(sys.argv[2])]
+got = [(h["event"]["detail-type"], h["event"]["detail"]["version"]) for h in heard]
+want = [("UserCreated", 1), ("UserUpdated", 2), ("UserDeleted", 3)]
+if got != want:
+    sys.exit(f"the listener heard {got}, expected {want}")
+if "listener@example.com" in json.dumps(heard):
+    sys.exit("an event carries the e-mail address")
+# The no-op third write made no event: each event's delay is from its own write.
+delays = [h["at"] - s for h, s in zip(heard, [sent[0], sent[1], sent[3]])]
+print("the listener heard " + ", ".join(f"{t} v{v}" for t, v in got)
+      + "; delivered " + ", ".join(f"{d:.2f}" for d in delays) + " s after each write")
+PY
+rm -f "$sent"

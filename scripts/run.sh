@@ -5,7 +5,9 @@
 #   points elsewhere), its tables kept on disk in .dynamodb-data/ across restarts (make clean
 #   removes them), tables created if missing, served by CONCURRENCY function instances
 #   (default 4) as Lambda would: concurrent requests really race. The embedded store lives
-#   in one process, so it stays one instance.
+#   in one process, so it stays one instance. Beside them the change-event handler follows
+#   the table's stream (HANDLER=local-stream): each event is POSTed to EVENTS_URL when set,
+#   else logged.
 # Ctrl-C stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +30,8 @@ case "$STORE" in
     export CREATE_TABLES=true AWS_REGION=${AWS_REGION:-us-east-1}
     export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-local} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-local}
     watch+=(--concurrency "${CONCURRENCY:-4}")
+    # The stream handler, as its own process (the same binary), then the API.
+    watch=(bash -c 'HANDLER=local-stream target/debug/users-api & exec "$@"' events "${watch[@]}")
     if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
       export DYNAMODB_DATA=${DYNAMODB_DATA:-.dynamodb-data}
       watch=(scripts/with-dynamodb.sh "${DYNAMODB_PORT:-8000}" "${watch[@]}")
@@ -35,7 +39,8 @@ case "$STORE" in
     else
       engine="DynamoDB at $AWS_ENDPOINT_URL_DYNAMODB"
     fi
-    keys_line="store dynamodb, $engine, ${CONCURRENCY:-4} instances"
+    keys_line="store dynamodb, $engine, ${CONCURRENCY:-4} instances, events ${EVENTS_URL:+to $EVENTS_URL}"
+    [ -n "${EVENTS_URL:-}" ] || keys_line+="logged"
     ;;
   *)
     echo "STORE must be memory or dynamodb" >&2
