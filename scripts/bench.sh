@@ -24,6 +24,8 @@ target/release/examples/list_bench memory "${BENCH_MEMORY_USERS:-100000}" 100
 scripts/with-dynamodb.sh 0 target/release/examples/list_bench dynamodb "${BENCH_DYNAMO_USERS:-10000}" 100
 echo "== sync benchmark (batch upserts against single upserts, DynamoDB store)"
 scripts/with-dynamodb.sh 0 target/release/examples/sync_bench "${BENCH_SYNC_USERS:-10000}"
+echo "== change events (stream followed on the local engine; a sink call is one PutEvents on AWS)"
+scripts/with-dynamodb.sh 0 target/release/examples/events_bench "${BENCH_EVENT_USERS:-1000}"
 echo "== leak check (lambda_http conversion + router, in process)"
 STORE=memory RUST_LOG=warn POWERTOOLS_METRICS_DISABLED=true RATE_LIMIT_RPS=100000 RATE_LIMIT_BURST=100000 \
   API_KEYS="dev-write:write:2cc827ddd1d176c150091ef0c8e181de15afbaf3c855263ca0d9069f7c2c3309,dev-read:read:bb22af3bbb7413af1d7c8f58b0a8c03350ab86a93e30cb92eb5021f477294ace" \

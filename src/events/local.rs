@@ -7,16 +7,30 @@
 //! (by sequence number) and passed, as the on-failure destination does on AWS.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 use super::local_http::LocalHttp;
-use super::publish::{publish, Sink};
+use super::publish::{publish, Sink, MAX_ENTRIES};
 use super::record::StreamRecord;
 
 /// Attempts at one record before it is dead-lettered.
 pub const ATTEMPTS: u32 = 3;
+
+/// How a follower paces itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pace {
+    /// How often it asks the engine for new records.
+    pub poll: Duration,
+    /// How long records that would make a call of fewer than ten wait for more (as the
+    /// event source mapping's `MaximumBatchingWindowInSeconds` gathers a batch); zero
+    /// publishes what each poll got.
+    pub window: Duration,
+}
+
+/// The most records published together, as the event source mapping's `BatchSize`.
+pub const BATCH_SIZE: usize = 100;
 
 /// Where a follower starts reading the shards that exist when it starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +53,8 @@ pub struct LocalStream {
 struct Shard {
     iterator: Option<String>,
     pending: Vec<StreamRecord>,
+    /// When the oldest pending record was read.
+    since: Option<Instant>,
     attempts: u32,
 }
 
@@ -117,27 +133,22 @@ impl LocalStream {
         ))
     }
 
-    /// Follows the stream for good, publishing on `sink`, polling every `every`.
-    pub async fn follow(&self, sink: &dyn Sink, start: Start, every: Duration) -> String {
+    /// Follows the stream for good, publishing on `sink`.
+    pub async fn follow(&self, sink: &dyn Sink, start: Start, pace: Pace) -> String {
         loop {
-            if let Err(e) = self.follow_once(sink, start, every).await {
+            if let Err(e) = self.follow_once(sink, start, pace).await {
                 tracing::warn!(error = %e, "stream follower restarting");
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
     }
 
-    async fn follow_once(
-        &self,
-        sink: &dyn Sink,
-        start: Start,
-        every: Duration,
-    ) -> Result<(), String> {
+    async fn follow_once(&self, sink: &dyn Sink, start: Start, pace: Pace) -> Result<(), String> {
         let arn = loop {
             match self.stream_arn().await? {
                 Some(arn) => break arn,
                 // The API creates its tables when it starts: wait for them.
-                None => tokio::time::sleep(every).await,
+                None => tokio::time::sleep(pace.poll).await,
             }
         };
         let mut shards: BTreeMap<String, Shard> = BTreeMap::new();
@@ -167,28 +178,47 @@ impl LocalStream {
                 }
             }
             for shard in shards.values_mut() {
-                self.step(shard, sink).await?;
+                self.step(shard, sink, pace.window).await?;
             }
-            tokio::time::sleep(every).await;
+            tokio::time::sleep(pace.poll).await;
         }
     }
 
-    /// Reads what a shard has next, and publishes what it holds.
-    async fn step(&self, shard: &mut Shard, sink: &dyn Sink) -> Result<(), String> {
-        if shard.pending.is_empty() {
-            let Some(iterator) = shard.iterator.take() else {
-                return Ok(());
-            };
-            let (records, next) = self.records(&iterator).await?;
-            shard.pending = records;
-            shard.iterator = next;
+    /// Reads what a shard has next, and publishes what it holds: whole calls at once, the
+    /// rest once the window has passed (or the shard is closed).
+    async fn step(
+        &self,
+        shard: &mut Shard,
+        sink: &dyn Sink,
+        window: Duration,
+    ) -> Result<(), String> {
+        if shard.pending.len() < BATCH_SIZE {
+            if let Some(iterator) = shard.iterator.take() {
+                let (records, next) = self.records(&iterator).await?;
+                if shard.pending.is_empty() && !records.is_empty() {
+                    shard.since = Some(Instant::now());
+                }
+                shard.pending.extend(records);
+                shard.iterator = next;
+            }
         }
-        if shard.pending.is_empty() {
+        // Whole calls go at once; a part of a call waits for company until the window ends.
+        let window_over =
+            shard.iterator.is_none() || shard.since.is_none_or(|t| t.elapsed() >= window);
+        let take = if window_over {
+            shard.pending.len()
+        } else {
+            shard.pending.len() - shard.pending.len() % MAX_ENTRIES
+        };
+        if take == 0 {
             return Ok(());
         }
-        let outcome = publish(&shard.pending, sink).await;
+        let outcome = publish(&shard.pending[..take], sink).await;
         let Some((seq, reason)) = outcome.failure else {
-            shard.pending.clear();
+            shard.pending.drain(..take);
+            if shard.pending.is_empty() {
+                shard.since = None;
+            }
             shard.attempts = 0;
             return Ok(());
         };

@@ -23,8 +23,12 @@ pub use record::{StreamEvent, StreamRecord};
 
 use crate::config::Handler;
 
-/// How often the local follower asks its engine for new records.
-pub const LOCAL_POLL: Duration = Duration::from_millis(200);
+/// How `make run`'s follower paces itself: a poll every 200 ms, each poll's records
+/// published at once (on AWS the mapping gathers up to a second's worth).
+pub const LOCAL_PACE: local::Pace = local::Pace {
+    poll: Duration::from_millis(200),
+    window: Duration::ZERO,
+};
 
 /// Runs the stream handler the configuration names; `Handler::Http` is not one.
 pub async fn run(handler: Handler) -> Result<(), lambda_runtime::Error> {
@@ -49,7 +53,7 @@ pub async fn run(handler: Handler) -> Result<(), lambda_runtime::Error> {
             };
             let stream = local::LocalStream::new(&engine, &table);
             Err(stream
-                .follow(sink.as_ref(), local::Start::Latest, LOCAL_POLL)
+                .follow(sink.as_ref(), local::Start::Latest, LOCAL_PACE)
                 .await
                 .into())
         }

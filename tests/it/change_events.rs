@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use serde_json::{json, Value};
 use users_api::domain::ChangeKind;
-use users_api::events::local::{LocalStream, Start};
+use users_api::events::local::{LocalStream, Pace, Start};
 use users_api::events::{ChangeEvent, Sink};
 
 use crate::common::{dynamo, dynamo_endpoint, send, Client, WRITE_KEY};
@@ -68,7 +68,14 @@ async fn every_change_is_one_event_in_version_order_with_names_and_no_values() {
         let capture = capture.clone();
         tokio::spawn(async move {
             stream
-                .follow(capture.as_ref(), Start::Oldest, Duration::from_millis(50))
+                .follow(
+                    capture.as_ref(),
+                    Start::Oldest,
+                    Pace {
+                        poll: Duration::from_millis(50),
+                        window: Duration::ZERO,
+                    },
+                )
                 .await
         })
     };
