@@ -121,15 +121,16 @@ async fn main() -> Result<(), Error> {
             })
             .collect();
         delays.sort();
-        let pick = |q: f64| delays[((delays.len() - 1) as f64 * q) as usize];
+        let pick = |q: f64| delays[((delays.len() - 1) as f64 * q) as usize].as_secs_f64() * 1000.0;
         let calls = *sink.calls.lock().unwrap();
         println!(
-            "| {} | {window:?} | {} | {calls} | {:.3} | {:?} | {:?} | {:?} |",
+            "| {} | {} s | {} | {calls} | {:.3} | {:.0} ms | {:.0} ms | {:.0} ms |",
             if batched {
                 "batch upserts of 100"
             } else {
                 "one at a time"
             },
+            window.as_secs(),
             arrivals.len(),
             calls as f64 / arrivals.len().max(1) as f64,
             pick(0.5),

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use serde_json::{json, Value};
 use users_api::domain::ChangeKind;
 use users_api::events::local::{LocalStream, Pace, Start};
-use users_api::events::{ChangeEvent, Sink};
+use users_api::events::{publish, BatchResponse, ChangeEvent, Sink, StreamEvent};
 
 use crate::common::{dynamo, dynamo_endpoint, send, Client, WRITE_KEY};
 
@@ -182,4 +182,24 @@ async fn every_change_is_one_event_in_version_order_with_names_and_no_values() {
             "an event carries the value {value}: {wire}"
         );
     }
+}
+
+#[tokio::test]
+async fn the_sample_stream_event_makes_the_events_it_records() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/events/stream/01-create-update-disable-delete.json"
+    );
+    let event: StreamEvent = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let capture = Capture::default();
+    let outcome = publish(&event.records, &capture).await;
+    assert_eq!((outcome.published, &outcome.failure), (4, &None));
+    let events = capture.wait_for(4).await;
+    let kinds: Vec<_> = events.iter().map(|e| e.kind.name()).collect();
+    assert_eq!(
+        kinds,
+        ["UserCreated", "UserUpdated", "UserDisabled", "UserDeleted"]
+    );
+    let response = serde_json::to_value(BatchResponse::from(&outcome)).unwrap();
+    assert_eq!(response, json!({"batchItemFailures": []}));
 }
