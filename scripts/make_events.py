@@ -66,7 +66,7 @@ EVENTS = [
     ("list-xml-200", "GET", "/users", "page=2&pageSize=1", {**READ, "accept": "application/xml"}, None),
     ("list-bad-page-size-400", "GET", "/users", "pageSize=101", READ, None),
     ("list-tampered-cursor-400", "GET", "/users", "cursor=abc.def", READ, None),
-    ("feed-200", "GET", "/users", "updatedFrom=2024-01-01&pageSize=50", READ, None),
+    ("feed-200", "GET", "/users", "updatedFrom=1970-01-01&pageSize=50", READ, None),
     ("feed-bad-date-400", "GET", "/users", "updatedFrom=yesterday", READ, None),
     ("delete-200", "DELETE", USER, "", WRITE, None),
     ("delete-again-404", "DELETE", USER, "", WRITE, None),

@@ -95,6 +95,9 @@ pub struct Config {
     /// `DEADLINE_MARGIN_MS`: a request still running this long before the Lambda deadline
     /// answers 503 (default 500 ms: time to send the answer).
     pub deadline_margin_ms: u64,
+    /// `DELETED_RETENTION_DAYS`: days a soft-deleted user is kept before it is erased for
+    /// good (default 30); the change feed's horizon.
+    pub deleted_retention_days: u32,
     /// `RUST_LOG`: log levels (`info` when unset or unreadable).
     pub log_levels: Option<String>,
     /// `POWERTOOLS_METRICS_NAMESPACE` (default `UsersApi`); `None` when
@@ -161,6 +164,11 @@ impl Config {
                 })
                 .unwrap_or_default(),
             deadline_margin_ms: u64::from(number("DEADLINE_MARGIN_MS", 500, 0..=60_000)?),
+            deleted_retention_days: number(
+                "DELETED_RETENTION_DAYS",
+                crate::domain::retention::DEFAULT_DAYS,
+                1..=3650,
+            )?,
             log_levels: var("RUST_LOG"),
             metrics_namespace: (var("POWERTOOLS_METRICS_DISABLED").as_deref() != Some("true"))
                 .then(|| {
@@ -190,6 +198,8 @@ mod tests {
         assert!(matches!(c.store, StoreConfig::Memory));
         assert!(c.keys.is_empty());
         assert_eq!(c.shards, 4);
+        assert_eq!(c.deleted_retention_days, 30);
+        assert!(config(&[("DELETED_RETENTION_DAYS", "0")]).is_err());
     }
 
     #[test]

@@ -17,14 +17,16 @@ use std::sync::Arc;
 
 pub use api::{app, AppState};
 use config::{Config, StoreConfig};
+use domain::Retention;
 use store::dynamo::{client_from_settings, DynamoStore};
 use store::memory::MemoryStore;
 use store::UserStore;
 
 /// Builds the configured store, once per cold start.
 pub async fn build_store(config: &Config) -> Result<Arc<dyn UserStore>, String> {
+    let retention = Retention::days(config.deleted_retention_days);
     match &config.store {
-        StoreConfig::Memory => Ok(Arc::new(MemoryStore::new())),
+        StoreConfig::Memory => Ok(Arc::new(MemoryStore::new().with_retention(retention))),
         StoreConfig::Dynamo {
             users_table,
             meta_table,
@@ -32,7 +34,8 @@ pub async fn build_store(config: &Config) -> Result<Arc<dyn UserStore>, String> 
             aws,
         } => {
             let client = client_from_settings(aws.clone());
-            let store = DynamoStore::new(client, users_table, meta_table, config.shards);
+            let store = DynamoStore::new(client, users_table, meta_table, config.shards)
+                .with_retention(retention);
             if *create_tables {
                 store.create_tables().await?;
             }

@@ -34,6 +34,10 @@ pub enum ApiError {
     NotFound,
     /// 409 `ALGOREP_030`: the named field's value is taken.
     Duplicate(&'static str),
+    /// 409 `ALGOREP_030`: the user was erased and cannot be restored.
+    Erased,
+    /// 410 `ALGOREP_039`: `updatedFrom` is before the retention horizon; resync.
+    FeedHorizon(u32),
     /// 401 `ALGOREP_031`.
     Unauthorized,
     /// 403 `ALGOREP_032`.
@@ -85,6 +89,7 @@ codes! {
     BAD_REQUEST = "ALGOREP_005", 400, "Bad request, naming the field or parameter";
     NOT_FOUND = "ALGOREP_029", 404, "User not found";
     DUPLICATE = "ALGOREP_030", 409, "E-mail, username or bubbleId already used";
+    ERASED = "ALGOREP_030", 409, "(restore) the user was erased";
     UNAUTHORIZED = "ALGOREP_031", 401, "Missing or invalid API key";
     FORBIDDEN = "ALGOREP_032", 403, "The key's scope does not allow this";
     TOO_MANY_REQUESTS = "ALGOREP_033", 429, "Too many requests";
@@ -95,6 +100,7 @@ codes! {
     METHOD_NOT_ALLOWED = "ALGOREP_037", 405, "Method not allowed on this route";
     NOT_JSON = "ALGOREP_038", 415, "Body is not JSON";
     NOT_ACCEPTABLE = "ALGOREP_038", 406, "Accept allows neither JSON nor XML";
+    FEED_HORIZON = "ALGOREP_039", 410, "updatedFrom is older than the retention of deleted users: resync from 1970-01-01";
 }
 
 impl ApiError {
@@ -127,6 +133,18 @@ impl ApiError {
             Duplicate(field) => (
                 DUPLICATE,
                 format!("Duplicate entry: this {field} is already used"),
+            ),
+            Erased => (
+                ERASED,
+                "This user was erased: it cannot be restored (an upsert of its bubbleId creates a new user)".into(),
+            ),
+            FeedHorizon(days) => (
+                FEED_HORIZON,
+                format!(
+                    "updatedFrom is more than {days} days ago: deleted users are erased after {days} days, \
+                     so the feed no longer holds every deletion since then; resync from 1970-01-01 \
+                     and drop what the full walk does not return"
+                ),
             ),
             Unauthorized => (UNAUTHORIZED, "Missing or invalid API key".into()),
             Forbidden => (
@@ -193,6 +211,7 @@ impl From<DomainError> for ApiError {
             DomainError::NotFound => ApiError::NotFound,
             DomainError::BubbleIdTaken => ApiError::Duplicate("bubbleId"),
             DomainError::PreconditionFailed => ApiError::PreconditionFailed,
+            DomainError::Erased => ApiError::Erased,
             DomainError::BubbleIdMismatch => ApiError::bad(
                 "bubbleId",
                 "must equal the user's bubbleId (for an upsert, the path's)",

@@ -177,6 +177,23 @@ pub async fn restore(
     Ok(Reply::user(&user))
 }
 
+/// `POST /users/{ref}/erase`: erases the person, active or soft-deleted; a tombstone stays.
+pub async fn erase(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    PathRef(raw): PathRef,
+    headers: HeaderMap,
+) -> Result<Reply, ApiError> {
+    let key = parse_ref(&raw)?;
+    let expect = if_match(&headers)?;
+    let user = app
+        .store
+        .apply(&key, &Intent::Erase(&caller.name), expect)
+        .await?;
+    tracing::info!(id = %user.id, "user erased");
+    Ok(Reply::user(&user))
+}
+
 /// `POST /users`: create 1–100 users, each on its own; with `?upsert=true`, upsert them.
 pub async fn batch_create(
     State(app): State<AppState>,

@@ -64,15 +64,20 @@ async fn active(app: &AppState, params: &Params) -> Result<Reply, ApiError> {
 }
 
 async fn feed(app: &AppState, params: &Params, from: &str) -> Result<Reply, ApiError> {
-    let floor = Timestamp::parse(from)
+    let from = Timestamp::parse(from)
         .filter(|t| t.is_within_years_1970_to_9999())
         .ok_or_else(|| {
             ApiError::bad(
                 "updatedFrom",
                 "must be RFC 3339 or YYYY-MM-DD, between 1970 and 9999",
             )
-        })?
-        .to_rfc3339();
+        })?;
+    // Deletions older than retention are erased: a walk from before the horizon would miss
+    // them. A walk from the epoch is a full sync, which needs none of them.
+    if from.millis() > 0 && from < app.retention.horizon() {
+        return Err(ApiError::FeedHorizon(app.retention.period_days()));
+    }
+    let floor = from.to_rfc3339();
     let spec = ListSpec {
         name: "feed",
         path: "/users",

@@ -16,6 +16,7 @@ pub(crate) mod record;
 pub mod render;
 pub mod routes;
 
+use crate::domain::Retention;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -55,6 +56,8 @@ pub struct AppState {
     pub rules: Arc<routes::RouteRules>,
     /// The EMF metric directive; `None` when metrics are off.
     pub metrics: Option<Arc<str>>,
+    /// How long deleted users are kept: the change feed's horizon.
+    pub retention: Retention,
 }
 
 impl AppState {
@@ -75,6 +78,7 @@ impl AppState {
                 .collect(),
             deadline_margin: Duration::from_millis(config.deadline_margin_ms),
             rules: Arc::new(routes::RouteRules::of(&routes::routes())),
+            retention: Retention::days(config.deleted_retention_days),
             metrics: config
                 .metrics_namespace
                 .as_deref()

@@ -57,6 +57,11 @@ fn schemas() -> Value {
         "deletedAt".into(),
         json!({"type": ["string", "null"], "format": "date-time"}),
     );
+    user.insert(
+        "erasedAt".into(),
+        json!({"type": ["string", "null"], "format": "date-time",
+               "description": "Set once the person's data is erased: the user is a tombstone."}),
+    );
     user.insert("version".into(), json!({"type": "integer", "minimum": 1}));
     let required: Vec<&String> = user.keys().collect();
     let pagination = json!({

@@ -8,7 +8,9 @@ pub mod issue;
 pub mod patch;
 pub mod plan;
 pub mod relation;
+pub mod retention;
 pub mod time;
+pub mod transition;
 pub mod user;
 
 pub use change::{changed_fields, classify, ChangeKind};
@@ -19,5 +21,6 @@ pub use issue::FieldIssue;
 pub use patch::Patch;
 pub use plan::{DomainError, Intent, Plan, Transition};
 pub use relation::Relation;
+pub use retention::{Clock, Retention};
 pub use time::Timestamp;
 pub use user::{DeletionRecord, Profile, User};

@@ -19,7 +19,7 @@ pub struct Patch {
 /// Body fields the service owns: accepted and ignored (the seed's example sends them).
 const IGNORED: [&str; 2] = ["createdAt", "updatedAt"];
 /// Body fields a client may never write.
-const FORBIDDEN: [&str; 3] = ["id", "version", "deletedAt"];
+const FORBIDDEN: [&str; 4] = ["id", "version", "deletedAt", "erasedAt"];
 
 impl Patch {
     /// Validates a request body; every problem found is reported, not just the first.

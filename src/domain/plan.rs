@@ -5,74 +5,12 @@
 use uuid::Uuid;
 
 use super::fields::{Value, ENABLED};
-use super::identity::Guard;
 use super::ids::BubbleId;
 use super::patch::Patch;
 use super::time::Timestamp;
 use super::user::{DeletionRecord, Profile, User};
 
-/// A write to perform: the user before (none for a creation) and after.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Transition {
-    /// The user as read; the write is conditional on it being still current.
-    pub old: Option<User>,
-    /// The user to store.
-    pub new: User,
-    /// The history record a deletion appends.
-    pub deletion: Option<DeletionRecord>,
-}
-
-impl Transition {
-    /// Unique values the new user takes that the old one did not hold.
-    pub fn claims(&self) -> Vec<Guard> {
-        let held = self.old.as_ref().map(User::guards).unwrap_or_default();
-        self.new
-            .guards()
-            .into_iter()
-            .filter(|g| !held.contains(g))
-            .collect()
-    }
-
-    /// Unique values the old user held that the new one gives up.
-    pub fn releases(&self) -> Vec<Guard> {
-        let kept = self.new.guards();
-        let held = self.old.as_ref().map(User::guards).unwrap_or_default();
-        held.into_iter().filter(|g| !kept.contains(g)).collect()
-    }
-
-    /// How the number of active users changes: -1, 0 or +1.
-    pub fn active_delta(&self) -> i64 {
-        let was = self.old.as_ref().is_some_and(User::is_active);
-        i64::from(self.new.is_active()) - i64::from(was)
-    }
-
-    /// Unique values the user holds before and after (a move hands them to its new key).
-    pub fn kept(&self) -> Vec<Guard> {
-        let held = self.old.as_ref().map(User::guards).unwrap_or_default();
-        self.new
-            .guards()
-            .into_iter()
-            .filter(|g| held.contains(g))
-            .collect()
-    }
-
-    /// Whether the user moves to another bubbleId (a SCIM `externalId` change): its item,
-    /// and the owner of every guard it holds, change key in the same write.
-    pub fn is_move(&self) -> bool {
-        self.old
-            .as_ref()
-            .is_some_and(|old| old.bubble_id != self.new.bubble_id)
-    }
-
-    /// Whether the write touches nothing but the user's own item.
-    pub fn is_simple(&self) -> bool {
-        self.claims().is_empty()
-            && self.releases().is_empty()
-            && self.active_delta() == 0
-            && self.deletion.is_none()
-            && !self.is_move()
-    }
-}
+pub use super::transition::Transition;
 
 /// Why a planned write cannot happen.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -89,6 +27,9 @@ pub enum DomainError {
     /// The body's bubbleId is not the user's.
     #[error("bubbleId cannot be changed")]
     BubbleIdMismatch,
+    /// The user was erased: it cannot be restored.
+    #[error("the user was erased")]
+    Erased,
 }
 
 /// What a request asks of a user, before it is planned against the current one.
@@ -107,6 +48,8 @@ pub enum Intent<'a> {
     /// Merge into an existing active user and move it to another bubbleId, keeping its
     /// `id` (SCIM's `externalId` change).
     Move(&'a Patch, &'a BubbleId),
+    /// Erase the person, by the named key: every personal field removed, a tombstone left.
+    Erase(&'a str),
 }
 
 /// The outcome of planning: nothing to write, or a transition to make.
@@ -147,16 +90,17 @@ impl Intent<'_> {
             (Intent::Upsert(bubble_id, patch) | Intent::Create(bubble_id, patch), None) => {
                 Ok(Plan::Write(Box::new(Transition {
                     old: None,
-                    new: User {
-                        id: Uuid::new_v4(),
-                        bubble_id: (*bubble_id).clone(),
-                        profile: created_profile(patch),
-                        created_at: now,
-                        updated_at: now,
-                        deleted_at: None,
-                        erased_at: None,
-                        version: 1,
-                    },
+                    new: fresh(bubble_id, patch, now),
+                    deletion: None,
+                })))
+            }
+            // An erased user's bubbleId is free: a new user (a new `id`) takes its place.
+            (Intent::Upsert(bubble_id, patch) | Intent::Create(bubble_id, patch), Some(user))
+                if user.erased_at.is_some() =>
+            {
+                Ok(Plan::Write(Box::new(Transition {
+                    old: Some(user.clone()),
+                    new: fresh(bubble_id, patch, now.after(user.updated_at)),
                     deletion: None,
                 })))
             }
@@ -182,6 +126,8 @@ impl Intent<'_> {
                     deletion: Some(deletion),
                 })))
             }
+            (Intent::Restore, Some(user)) if user.erased_at.is_some() => Err(DomainError::Erased),
+            (Intent::Erase(by), Some(user)) if user.erased_at.is_none() => Ok(erase(user, by, now)),
             (Intent::Restore, Some(user)) if !user.is_active() => {
                 let mut new = next_version(user, now);
                 new.deleted_at = None;
@@ -216,14 +162,53 @@ impl Intent<'_> {
             Intent::Upsert(b, p) | Intent::Create(b, p) => (Some(*b), *p),
             Intent::Update(p) => (current.map(|u| &u.bubble_id), *p),
             Intent::Move(p, to) => (Some(*to), *p),
-            Intent::Delete(_) | Intent::Restore => return None,
+            Intent::Delete(_) | Intent::Restore | Intent::Erase(_) => return None,
         };
         Some((own?, patch.bubble_id.as_ref()?))
     }
 
     fn reaches_deleted(&self) -> bool {
-        matches!(self, Intent::Upsert(..) | Intent::Restore)
+        matches!(
+            self,
+            Intent::Upsert(..) | Intent::Restore | Intent::Erase(_)
+        )
     }
+}
+
+/// A new user under `bubble_id`, with the patch's fields.
+fn fresh(bubble_id: &BubbleId, patch: &Patch, now: Timestamp) -> User {
+    User {
+        id: Uuid::new_v4(),
+        bubble_id: bubble_id.clone(),
+        profile: created_profile(patch),
+        created_at: now,
+        updated_at: now,
+        deleted_at: None,
+        erased_at: None,
+        version: 1,
+    }
+}
+
+/// The tombstone of `user`: every personal field removed, deleted (if it was not) and
+/// erased now. An active user's deletion is recorded, without its e-mail or username.
+fn erase(user: &User, by: &str, now: Timestamp) -> Plan {
+    let mut new = next_version(user, now);
+    new.profile = Profile::default();
+    new.erased_at = Some(new.updated_at);
+    new.deleted_at = user.deleted_at.or(Some(new.updated_at));
+    let deletion = user.is_active().then(|| DeletionRecord {
+        id: user.id,
+        bubble_id: user.bubble_id.clone(),
+        email: None,
+        username: None,
+        deleted_at: new.updated_at,
+        deleted_by: by.to_owned(),
+    });
+    Plan::Write(Box::new(Transition {
+        old: Some(user.clone()),
+        new,
+        deletion,
+    }))
 }
 
 /// A new user's fields: the patch's, with `enabled` set `true` unless the patch sets it.

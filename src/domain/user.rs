@@ -137,6 +137,10 @@ impl User {
             .deleted_at
             .map_or(Json::Null, |t| Json::String(t.to_rfc3339()));
         m.insert("deletedAt".into(), deleted);
+        let erased = self
+            .erased_at
+            .map_or(Json::Null, |t| Json::String(t.to_rfc3339()));
+        m.insert("erasedAt".into(), erased);
         m.insert("version".into(), Json::from(self.version));
         Json::Object(m)
     }

@@ -7,11 +7,11 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use super::positions::{active_key, feed_key, history_key};
+use super::positions::{active_key, feed_key, feed_key_of, history_key};
 use super::{Lookup, Slice, StoreError, UserStore, Window};
 use crate::domain::{
-    BubbleId, DeletionRecord, DomainError, Intent, Plan, Relation, Transition, UniqueField, User,
-    UserRef,
+    BubbleId, DeletionRecord, DomainError, Intent, Plan, Relation, Retention, Transition,
+    UniqueField, User, UserRef,
 };
 
 #[derive(Default)]
@@ -23,12 +23,15 @@ struct State {
     active: BTreeMap<String, BubbleId>,
     feed: BTreeMap<String, BubbleId>,
     history: BTreeMap<String, DeletionRecord>,
+    /// Deleted users by (`deletedAt`, `bubbleId`): the next to pass retention first.
+    deleted: BTreeMap<String, BubbleId>,
 }
 
 /// An in-process [`UserStore`], for local runs and tests.
 #[derive(Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
+    retention: Retention,
 }
 
 impl MemoryStore {
@@ -37,27 +40,68 @@ impl MemoryStore {
         Self::default()
     }
 
+    /// The same store with another retention of deleted users (and its clock).
+    pub fn with_retention(mut self, retention: Retention) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    /// The state, with the users and deletion records past retention erased first: the
+    /// rule DynamoDB's time to live applies on AWS, applied here on access.
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // A panic while holding the lock cannot leave a half-applied write (writes are
         // checked before they start), so a poisoned lock is still consistent.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.purge(&self.retention);
+        state
     }
+}
+
+/// A deleted user's position among the deleted: (`deletedAt`, `bubbleId`).
+fn deleted_key(user: &User) -> Option<String> {
+    user.deleted_at.map(|at| feed_key_of(at, &user.bubble_id))
 }
 
 impl State {
     fn find(&self, key: &UserRef) -> Option<&User> {
         if let UserRef::Id(id, _) = key {
-            if let Some(u) = self.by_id.get(id).and_then(|b| self.users.get(b)) {
+            let by_id = self.by_id.get(id).and_then(|b| self.users.get(b));
+            // An id stays held after its user is replaced or gone; it finds only its own.
+            if let Some(u) = by_id.filter(|u| u.id == *id) {
                 return Some(u);
             }
         }
         self.users.get(key.bubble_id())
     }
 
+    /// Removes what is past `retention`: deleted users and deletion records.
+    fn purge(&mut self, retention: &Retention) {
+        while let Some(entry) = self.deleted.first_entry() {
+            let gone = self
+                .users
+                .get(entry.get())
+                .is_none_or(|u| retention.is_gone(u));
+            if !gone {
+                break;
+            }
+            let bubble_id = entry.remove();
+            if let Some(user) = self.users.remove(&bubble_id) {
+                self.feed.remove(&feed_key(&user));
+            }
+        }
+        let now = retention.now();
+        while let Some(entry) = self.history.first_entry() {
+            if retention.expiry(entry.get().deleted_at) > now {
+                break;
+            }
+            entry.remove();
+        }
+    }
+
     fn write(&mut self, t: Transition) -> Result<User, StoreError> {
         let me = &t.new.bubble_id;
         let taken_id = me.as_id().is_some_and(|id| self.by_id.contains_key(&id));
-        let arrives = t.old.is_none() || t.is_move();
+        let arrives = t.makes_id() || t.is_move();
         if arrives && (taken_id || (t.is_move() && self.users.contains_key(me))) {
             return Err(DomainError::BubbleIdTaken.into());
         }
@@ -79,11 +123,23 @@ impl State {
         if let Some(old) = &t.old {
             self.feed.remove(&feed_key(old));
             self.active.remove(&active_key(old));
+            if let Some(k) = deleted_key(old) {
+                self.deleted.remove(&k);
+            }
+            if t.is_erasure() {
+                for d in self.history.values_mut().filter(|d| d.id == old.id) {
+                    d.email = None;
+                    d.username = None;
+                }
+            }
             if t.is_move() {
                 self.users.remove(&old.bubble_id);
             }
         }
         self.feed.insert(feed_key(&t.new), me.clone());
+        if let Some(k) = deleted_key(&t.new) {
+            self.deleted.insert(k, me.clone());
+        }
         if t.new.is_active() {
             self.active.insert(active_key(&t.new), me.clone());
         }
@@ -179,7 +235,7 @@ impl UserStore for MemoryStore {
         };
         Ok(owner
             .and_then(|b| state.users.get(&b).cloned())
-            .filter(User::is_active))
+            .filter(|u| lookup.finds(u)))
     }
 
     async fn list_related(

@@ -44,6 +44,19 @@ pub enum Lookup {
     Id(Uuid),
 }
 
+impl Lookup {
+    /// Whether `user`, the owner its guard names, is the user looked for and active. An
+    /// `id` stays held after its user was replaced under the same bubbleId (an erased
+    /// tombstone's, a user's past retention): the guard then names a user with another id.
+    pub fn finds(&self, user: &crate::domain::User) -> bool {
+        user.is_active()
+            && match self {
+                Lookup::Id(id) => user.id == *id,
+                Lookup::Unique(..) => true,
+            }
+    }
+}
+
 /// One page of a list, and where the next one starts.
 #[derive(Debug, Clone)]
 pub struct Slice<T> {

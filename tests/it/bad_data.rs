@@ -64,7 +64,7 @@ async fn updated_from_takes_only_rfc_3339_or_exactly_yyyy_mm_dd(store: Arc<dyn U
         assert_eq!(answer.status, 400, "{lenient}: {}", answer.text);
         assert_eq!(answer.json()["details"][0]["field"], "updatedFrom");
     }
-    let fine = c.call("GET", "/users?updatedFrom=2024-01-01", None).await;
+    let fine = c.call("GET", "/users?updatedFrom=1970-01-01", None).await;
     assert_eq!(fine.status, 200);
 }
 

@@ -112,7 +112,7 @@ async fn bad_list_parameters_are_named(store: Arc<dyn UserStore>) {
         (&format!("/users?cursor={tampered}") as &str, "cursor"),
         ("/users?cursor=not-a-cursor", "cursor"),
         (
-            &format!("/users?updatedFrom=2024-01-01&cursor={cursor}"),
+            &format!("/users?updatedFrom=1970-01-01&cursor={cursor}"),
             "cursor",
         ),
         (&format!("/deleted-users?cursor={cursor}"), "cursor"),
@@ -170,15 +170,15 @@ async fn the_feed_lists_changes_since_t_with_tombstones(store: Arc<dyn UserStore
         "ascending updatedAt"
     );
     let first = c
-        .call("GET", "/users?updatedFrom=2000-01-01&pageSize=2", None)
+        .call("GET", "/users?updatedFrom=1970-01-01&pageSize=2", None)
         .await
         .json();
     assert_eq!(first["pagination"]["totalItems"], Value::Null);
     assert!(first["pagination"]["nextPageUrl"]
         .as_str()
         .unwrap()
-        .starts_with("/users?updatedFrom=2000-01-01T00%3A00%3A00.000Z&pageSize=2&cursor="));
-    let (everything, _) = walk(&c, "/users?updatedFrom=2000-01-01&pageSize=3").await;
+        .starts_with("/users?updatedFrom=1970-01-01T00%3A00%3A00.000Z&pageSize=2&cursor="));
+    let (everything, _) = walk(&c, "/users?updatedFrom=1970-01-01&pageSize=3").await;
     assert_eq!(everything.len(), 4);
     let later = c
         .call("GET", "/users?updatedFrom=2999-01-01", None)
@@ -327,7 +327,7 @@ async fn page_numbers_stay_within_the_window(store: Arc<dyn UserStore>) {
         "/users?page=18446744073709551615&pageSize=100",
         "/users?page=99999999999999999999999",
         "/deleted-users?page=2000",
-        "/users?updatedFrom=2020-01-01&page=1001&pageSize=10",
+        "/users?updatedFrom=1970-01-01&page=1001&pageSize=10",
     ] {
         let answer = c.call("GET", beyond, None).await;
         assert_bad(&answer, "page", beyond);
@@ -435,7 +435,7 @@ async fn one_filter_at_a_time_and_no_unknown_parameter(store: Arc<dyn UserStore>
     let with_feed = c
         .call(
             "GET",
-            "/users?updatedFrom=2024-01-01&producerId=50658c1e-356e-4407-b120-d110552292d8",
+            "/users?updatedFrom=1970-01-01&producerId=50658c1e-356e-4407-b120-d110552292d8",
             None,
         )
         .await;
@@ -445,7 +445,7 @@ async fn one_filter_at_a_time_and_no_unknown_parameter(store: Arc<dyn UserStore>
         ("GET", "/users/a?verbose=1", "verbose"),
         (
             "GET",
-            "/deleted-users?updatedFrom=2024-01-01",
+            "/deleted-users?updatedFrom=1970-01-01",
             "updatedFrom",
         ),
         ("POST", "/users/a?dryRun=true", "dryRun"),

@@ -19,7 +19,8 @@ pub type Item = HashMap<String, AttributeValue>;
 
 pub use super::schema::{
     ACTIVE_KEY, ACTIVE_SHARD, BUBBLE_ID, COUNT, CREATED_AT, DELETED_AT, EMAIL_KEY, ERASED_AT,
-    FEED_KEY, FEED_SHARD, ID, MOVE_CHANGES, OWNER, PK, SK, UPDATED_AT, USERNAME_KEY, VERSION,
+    EXPIRES_AT, FEED_KEY, FEED_SHARD, ID, MOVE_CHANGES, OWNER, PK, SK, UPDATED_AT, USERNAME_KEY,
+    VERSION,
 };
 
 /// A string attribute.
@@ -90,6 +91,11 @@ pub fn user_item(user: &User, shards: u32) -> Item {
         }
     }
     item
+}
+
+/// The time-to-live attribute's value for an item that expires at `at`: whole seconds.
+pub fn expiry_attr(at: crate::domain::Timestamp) -> AttributeValue {
+    n(at.millis().div_euclid(1000))
 }
 
 /// The shard (of `shards`) an id's index entries and counter updates go to.

@@ -10,6 +10,7 @@
 
 mod blind;
 mod client;
+mod erase;
 mod errors;
 mod expr;
 mod failure;
@@ -38,7 +39,7 @@ use self::metering::metered;
 use self::shard_merge::Want;
 use super::retry::Backoff;
 use super::{Lookup, Slice, StoreError, UserStore, Window};
-use crate::domain::{BubbleId, DeletionRecord, Guard, Intent, Relation, User, UserRef};
+use crate::domain::{BubbleId, DeletionRecord, Guard, Intent, Relation, Retention, User, UserRef};
 
 /// A [`UserStore`] on two DynamoDB tables (see [`schema`]).
 #[derive(Clone)]
@@ -47,6 +48,7 @@ pub struct DynamoStore {
     users: String,
     meta: String,
     shards: u32,
+    retention: Retention,
 }
 
 /// What the merge is asked for: a page after a position is held to the read bounds; a page
@@ -116,7 +118,14 @@ impl DynamoStore {
             users: users.into(),
             meta: meta.into(),
             shards: shards.max(1),
+            retention: Retention::default(),
         }
+    }
+
+    /// The same store with another retention of deleted users (and its clock).
+    pub fn with_retention(mut self, retention: Retention) -> Self {
+        self.retention = retention;
+        self
     }
 
     /// The users and meta table names.
@@ -132,6 +141,17 @@ impl DynamoStore {
         schema::meta_table()
             .create_if_missing(&self.client, &self.meta)
             .await
+    }
+
+    /// The user as stored, by id or bubbleId, past retention or not (the write path
+    /// replaces a user past retention; every read hides it).
+    async fn get_stored(&self, key: &UserRef) -> Result<Option<User>, StoreError> {
+        if let UserRef::Id(id, _) = key {
+            if let Some(user) = self.get_by_id(id).await? {
+                return Ok(Some(user));
+            }
+        }
+        self.get_by_bubble_id(key.bubble_id()).await
     }
 
     async fn get_by_bubble_id(&self, b: &BubbleId) -> Result<Option<User>, StoreError> {
@@ -228,12 +248,11 @@ impl DynamoStore {
 #[async_trait]
 impl UserStore for DynamoStore {
     async fn get(&self, key: &UserRef) -> Result<Option<User>, StoreError> {
-        if let UserRef::Id(id, _) = key {
-            if let Some(user) = self.get_by_id(id).await? {
-                return Ok(Some(user));
-            }
-        }
-        self.get_by_bubble_id(key.bubble_id()).await
+        // A user past retention is gone, whether or not TTL has removed its item yet.
+        Ok(self
+            .get_stored(key)
+            .await?
+            .filter(|u| !self.retention.is_gone(u)))
     }
 
     async fn apply(
@@ -279,10 +298,12 @@ impl UserStore for DynamoStore {
 
     async fn changes(&self, floor: &str, window: Window<'_>) -> Result<Slice<User>, StoreError> {
         let q = lists::Sharded::index(&self.users, schema::FEED, FEED_SHARD, FEED_KEY, self.shards);
-        users(
+        let mut slice = users(
             q.page(&self.client, Some(floor), window.after, want(window))
                 .await?,
-        )
+        )?;
+        slice.items.retain(|u| !self.retention.is_gone(u));
+        Ok(slice)
     }
 
     async fn deletions(&self, window: Window<'_>) -> Result<Slice<DeletionRecord>, StoreError> {
@@ -290,7 +311,12 @@ impl UserStore for DynamoStore {
         let page = q
             .page(&self.client, None, window.after, want(window))
             .await?;
-        Ok(decode_each(&page.items, deletion_from_item, page.next))
+        let mut slice = decode_each(&page.items, deletion_from_item, page.next);
+        let now = self.retention.now();
+        slice
+            .items
+            .retain(|d| self.retention.expiry(d.deleted_at) > now);
+        Ok(slice)
     }
 
     async fn find_active_any(&self, lookups: &[Lookup]) -> Result<Option<User>, StoreError> {
@@ -302,16 +328,22 @@ impl UserStore for DynamoStore {
         }
         let keys: Vec<Item> = lookups.iter().map(lookup_key).collect();
         let found = self.batch_get(&self.meta, keys.clone()).await?;
-        let owner = keys.iter().find_map(|key| {
+        let owner = keys.iter().zip(lookups).find_map(|(key, lookup)| {
             found
                 .iter()
                 .find(|g| g.get(PK) == key.get(PK))
                 .and_then(|g| g.get(OWNER))
                 .and_then(|o| o.as_s().ok())
+                .map(|o| (o, lookup))
         });
-        let Some(owner) = owner else { return Ok(None) };
+        let Some((owner, lookup)) = owner else {
+            return Ok(None);
+        };
         let owner = BubbleId::parse(owner).map_err(StoreError::Backend)?;
-        Ok(self.get_by_bubble_id(&owner).await?.filter(User::is_active))
+        Ok(self
+            .get_by_bubble_id(&owner)
+            .await?
+            .filter(|u| lookup.finds(u)))
     }
 
     async fn find_active(&self, lookup: &Lookup) -> Result<Option<User>, StoreError> {
@@ -334,7 +366,10 @@ impl UserStore for DynamoStore {
             .and_then(|o| o.as_s().ok());
         let Some(owner) = owner else { return Ok(None) };
         let owner = BubbleId::parse(owner).map_err(StoreError::Backend)?;
-        Ok(self.get_by_bubble_id(&owner).await?.filter(User::is_active))
+        Ok(self
+            .get_by_bubble_id(&owner)
+            .await?
+            .filter(|u| lookup.finds(u)))
     }
 
     async fn list_related(

@@ -49,6 +49,9 @@ pub const CREATED_AT: &str = "createdAt";
 pub const UPDATED_AT: &str = "updatedAt";
 /// Present while soft-deleted.
 pub const DELETED_AT: &str = "deletedAt";
+/// On a deleted user and a deletion record: when retention ends, in seconds since the epoch
+/// (the tables' time-to-live attribute: DynamoDB removes the item some time after).
+pub const EXPIRES_AT: &str = "expiresAt";
 /// Present once the person's data is erased.
 pub const ERASED_AT: &str = "erasedAt";
 /// On the item a move puts under the new bubbleId: the public fields the move changed

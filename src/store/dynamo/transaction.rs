@@ -38,6 +38,7 @@ pub(super) fn actions(
     t: &Transition,
     item: Item,
     scoped: bool,
+    history: &[Item],
 ) -> Result<(Vec<TransactWriteItem>, Vec<Role>), WriteFailure> {
     let me = s(t.new.bubble_id.as_str());
     let mut actions = Vec::new();
@@ -48,7 +49,10 @@ pub(super) fn actions(
     };
     match t.old.as_ref().filter(|_| scoped && can_scope(t)) {
         Some(old) => {
-            let e = scoped_update(old, &t.new);
+            let mut e = scoped_update(old, &t.new);
+            if let Some(at) = t.new.deleted_at {
+                e.set(EXPIRES_AT, expiry_attr(store.retention.expiry(at)));
+            }
             let update = Update::builder()
                 .table_name(&store.users)
                 .key(BUBBLE_ID, s(old.bubble_id.as_str()))
@@ -102,14 +106,22 @@ pub(super) fn actions(
         push(action, Role::Bookkeeping);
     }
     if let Some(d) = &t.deletion {
+        let mut record = deletion_item(d, store.shards);
+        record.insert(
+            EXPIRES_AT.into(),
+            expiry_attr(store.retention.expiry(d.deleted_at)),
+        );
         let record = Put::builder()
             .table_name(&store.meta)
-            .set_item(Some(deletion_item(d, store.shards)))
+            .set_item(Some(record))
             .condition_expression("attribute_not_exists(#pk)")
             .expression_attribute_names("#pk", PK);
         push(put(record.build())?, Role::Bookkeeping);
     }
-    if t.old.is_none() {
+    for key in history {
+        push(super::erase::scrub(&store.meta, key)?, Role::Bookkeeping);
+    }
+    if t.makes_id() {
         // A new user holds its id for good; a new bubbleId must be no user's id.
         let mut held = id_guard_key(&t.new.id.to_string());
         held.insert(OWNER.into(), me.clone());
@@ -151,9 +163,10 @@ pub(super) fn bubble_id_free(
 /// that keeps its bubbleId. Only an active user takes plain (blind) updates, so only its
 /// transactions race them; creations and reactivations keep the versioned `Put`.
 pub(super) fn can_scope(t: &Transition) -> bool {
-    t.old
-        .as_ref()
-        .is_some_and(|old| old.is_active() && old.bubble_id == t.new.bubble_id)
+    !t.is_erasure()
+        && t.old
+            .as_ref()
+            .is_some_and(|old| old.is_active() && old.bubble_id == t.new.bubble_id)
 }
 
 /// The user's action as an `Update` of just what the transition changes, conditional on what

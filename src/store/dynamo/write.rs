@@ -6,6 +6,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure};
 
 use super::blind::blind_target;
+use super::erase;
 use super::errors::{other, service_error};
 use super::failure::{stale, WriteFailure};
 use super::item::*;
@@ -15,13 +16,16 @@ use super::transaction;
 use super::DynamoStore;
 use crate::domain::{Intent, Plan, Transition, User, UserRef};
 use crate::store::retry::Backoff;
-use crate::store::{StoreError, UserStore};
+use crate::store::StoreError;
 
 impl DynamoStore {
     /// Writes a transition conditionally on `old` being current; `scoped`: a transaction
     /// depends only on what it changes (see [`transaction::scoped_update`]).
     pub(super) async fn write(&self, t: &Transition, scoped: bool) -> Result<User, WriteFailure> {
-        let item = user_item(&t.new, self.shards);
+        let mut item = user_item(&t.new, self.shards);
+        if let Some(at) = t.new.deleted_at {
+            item.insert(EXPIRES_AT.into(), expiry_attr(self.retention.expiry(at)));
+        }
         if t.is_simple() {
             let old = t.old.as_ref().map_or(0, |u| u.version);
             let result = metered(
@@ -58,10 +62,16 @@ impl DynamoStore {
         scoped: bool,
     ) -> Result<User, WriteFailure> {
         let scoped = scoped && transaction::can_scope(t);
+        // An erasure scrubs the person's deletion records in the same transaction.
+        let history = match &t.old {
+            Some(old) if t.is_erasure() => self.history_keys(&old.id).await?,
+            _ => Vec::new(),
+        };
+        let (now, later) = history.split_at(history.len().min(erase::IN_TRANSACTION));
         let (actions, roles) = if t.is_move() {
             moves::actions(self, t, item)?
         } else {
-            transaction::actions(self, t, item, scoped)?
+            transaction::actions(self, t, item, scoped, now)?
         };
         let result = metered(
             self.client
@@ -78,7 +88,10 @@ impl DynamoStore {
                 Some(user) => Ok(user),
                 None => Err(StoreError::Backend("user gone after its write".into()).into()),
             },
-            Ok(_) => Ok(t.new.clone()),
+            Ok(_) => {
+                self.scrub_each(later).await?;
+                Ok(t.new.clone())
+            }
             Err(err) => match service_error(err)? {
                 TransactWriteItemsError::TransactionCanceledException(e) => {
                     Err(transaction::cancelled(e.cancellation_reasons(), &roles))
@@ -119,13 +132,21 @@ impl DynamoStore {
                 Known::Read(current) => current,
                 Known::Unread => match intent {
                     Intent::Upsert(b, _) | Intent::Create(b, _) => self.get_by_bubble_id(b).await?,
-                    _ => self.get(key).await?,
+                    _ => self.get_stored(key).await?,
                 },
             };
-            let t = match intent.plan(current.as_ref(), expect)? {
+            // A user past retention is planned as absent, and its item replaced.
+            let (current, gone) = match current {
+                Some(u) if self.retention.is_gone(&u) => (None, Some(u)),
+                current => (current, None),
+            };
+            let mut t = match intent.plan(current.as_ref(), expect)? {
                 Plan::Unchanged(user) => return Ok(user),
                 Plan::Write(t) => t,
             };
+            if t.old.is_none() {
+                t.old = gone;
+            }
             let planned_on = t.old.as_ref().map(|u| u.version);
             let go_blind = blind.filter(|_| tactics.goes_blind(&t));
             let attempt = match go_blind {
