@@ -12,6 +12,7 @@ mod binary;
 mod change_events;
 mod dependencies;
 mod dynamo_costs;
+mod erasure;
 mod event_publishing;
 mod events;
 mod faults;
