@@ -113,6 +113,11 @@ EVENTS = [
      "filter=userName+eq+%22ann%40contoso.com%22", SCIM, None),
     ("scim-unsupported-filter-400", "GET", "/scim/v2/Users",
      "filter=title+co+%22eng%22", SCIM, None),
+    ("erase-deleted-200", "POST", "/users/newcomer/erase", "", WRITE, None),
+    ("restore-erased-409", "POST", "/users/newcomer/restore", "", WRITE, None),
+    ("erase-again-404", "POST", "/users/newcomer/erase", "", WRITE, None),
+    ("erase-read-key-403", "POST", f"{USER}/erase", "", READ, None),
+    ("feed-older-than-retention-410", "GET", "/users", "updatedFrom=2001-01-01", READ, None),
 ]
 
 

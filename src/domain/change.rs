@@ -77,6 +77,8 @@ pub fn changed_fields(old: Option<&User>, new: &User) -> Vec<&'static str> {
 /// The kind of the change from `old` to `new`, and the fields it changed; `None` when no
 /// public field changed (a maintenance write: index keys, guards, markers).
 pub fn classify(old: Option<&User>, new: &User) -> Option<(ChangeKind, Vec<&'static str>)> {
+    // A new user in an erased or expired one's place (same bubbleId, a new id) is new.
+    let old = old.filter(|o| o.id == new.id);
     let changed = changed_fields(old, new);
     let Some(old) = old else {
         return Some((ChangeKind::Created, changed));

@@ -253,6 +253,24 @@ mod tests {
     }
 
     #[test]
+    fn a_new_user_in_an_erased_ones_place_is_a_creation() {
+        let u = created(json!({"email": "a@x.io"}));
+        let tombstone = apply(&u, Intent::Erase("ops"));
+        let e = modify(&u, &tombstone).unwrap();
+        assert_eq!((e.kind, e.detail.version), (ChangeKind::Erased, 2));
+        assert!(e.detail.changed.contains(&"email") && e.detail.changed.contains(&"erasedAt"));
+        let again = Intent::Upsert(
+            &u.bubble_id,
+            &Patch::from_json(&json!({"lastName": "N"})).unwrap(),
+        );
+        let replacement = apply(&tombstone, again);
+        let e = modify(&tombstone, &replacement).unwrap();
+        assert_eq!((e.kind, e.detail.version), (ChangeKind::Created, 1));
+        assert_eq!(e.detail.id, replacement.id.to_string());
+        assert_eq!(e.detail.changed, ["bubbleId", "lastName", "enabled"]);
+    }
+
+    #[test]
     fn enabled_unset_and_true_are_no_change() {
         let mut legacy = created(json!({"email": "a@x.io"}));
         legacy.profile.set(crate::domain::fields::ENABLED, None);

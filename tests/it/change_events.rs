@@ -129,22 +129,24 @@ async fn every_change_is_one_event_in_version_order_with_names_and_no_values() {
     )
     .await;
     assert_eq!(moved.status, 200, "{}", moved.text);
+    let erased = api.call("POST", &format!("{path}/erase"), None).await;
+    assert_eq!(erased.status, 200, "{}", erased.text);
 
-    let events = capture.wait_for(10).await;
+    let events = capture.wait_for(11).await;
     follower.abort();
-    assert_eq!(events.len(), 10, "{events:#?}");
+    assert_eq!(events.len(), 11, "{events:#?}");
 
     let mine = of(&events, &id);
     let kinds: Vec<_> = mine.iter().map(|e| e.kind).collect();
     use ChangeKind::*;
     assert_eq!(
         kinds,
-        [Created, Updated, Disabled, Enabled, Deleted, Restored, Updated]
+        [Created, Updated, Disabled, Enabled, Deleted, Restored, Updated, Erased]
     );
     let versions: Vec<_> = mine.iter().map(|e| e.detail.version).collect();
     assert_eq!(
         versions,
-        [1, 2, 3, 4, 5, 6, 7],
+        [1, 2, 3, 4, 5, 6, 7, 8],
         "one event per version, in order"
     );
     assert_eq!(

@@ -1,7 +1,7 @@
 //! `template.yaml` declares the same tables, keys and indexes as the code creates locally.
 
 use serde_yaml::Value;
-use users_api::store::dynamo::schema::{meta_table, users_table, IndexDef, TableDef};
+use users_api::store::dynamo::schema::{meta_table, users_table, IndexDef, TableDef, EXPIRES_AT};
 
 fn template() -> Value {
     let text =
