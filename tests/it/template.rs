@@ -252,6 +252,13 @@ fn the_stream_drives_the_event_handler_which_alone_may_put_events() {
         users_table().stream && !meta_table().stream,
         "the code creates the same stream"
     );
+    for table in ["UsersTable", "MetaTable"] {
+        let ttl = &r[table]["Properties"]["TimeToLiveSpecification"];
+        assert_eq!(ttl["AttributeName"].as_str(), Some(EXPIRES_AT), "{table}");
+        assert_eq!(ttl["Enabled"], true, "{table}");
+    }
+    let env = &r["UsersFunction"]["Properties"]["Environment"]["Variables"];
+    assert!(text(&env["DELETED_RETENTION_DAYS"]).contains("DeletedRetentionDays"));
 
     let f = &r["StreamFunction"];
     assert_eq!(
