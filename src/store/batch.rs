@@ -38,6 +38,8 @@ impl Outcome {
             // Another writer may have created it meanwhile: then ours was an update.
             None if after.version == 1 => Outcome::Created,
             None => Outcome::Updated,
+            // A new user in the place of an erased one, or of one past retention.
+            Some(b) if b.id != after.id => Outcome::Created,
             Some(b) if !b.is_active() && after.is_active() => Outcome::Reactivated,
             Some(b) if b.version == after.version => Outcome::Unchanged,
             Some(_) => Outcome::Updated,

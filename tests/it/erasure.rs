@@ -242,6 +242,21 @@ async fn an_erased_user_cannot_be_restored_and_its_bubble_id_makes_a_new_user(
         c.call("GET", "/users", None).await.json()["pagination"]["totalItems"],
         1
     );
+    // In a batch upsert, a new user in an erased one's place is created.
+    c.call("POST", "/users/er-4/erase", None).await;
+    let batch = c
+        .call(
+            "POST",
+            "/users?upsert=true",
+            Some(json!([{"bubbleId": "er-4"}])),
+        )
+        .await;
+    let item = &batch.json()["data"][0];
+    assert_eq!(
+        (item["status"].clone(), item["result"].clone()),
+        (json!(201), json!("created"))
+    );
+    assert_ne!(item["user"]["id"], new["id"]);
 }
 
 async fn unknown_or_already_erased_is_404_and_a_read_key_is_refused(
