@@ -12,17 +12,23 @@ for t in $targets; do
   grep -qE "^make $t( |$)" <<< "$help" || { echo "make help does not list '$t'" >&2; exit 1; }
 done
 
+# Waits for `make run`'s ready line in $log; a run that ends first fails the check.
+wait_ready() {
+  for _ in $(seq 1 300); do
+    grep -q '^ready: ' "$log" && return 0
+    kill -0 "$run" 2> /dev/null || { cat "$log"; exit 1; }
+    sleep 1
+  done
+}
+
 echo "== make run, curl, make invoke: one instance"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
 log=$(mktemp)
 setsid make --no-print-directory run PORT="$port" > "$log" 2>&1 &
 run=$!
 trap 'kill -- -"$run" 2>/dev/null || true; rm -f "$log"' EXIT
-for _ in $(seq 1 300); do
-  grep -q '^ready: ' "$log" && break
-  kill -0 "$run" 2> /dev/null || { cat "$log"; exit 1; }
-  sleep 1
-done
+wait_ready
 grep "^ready: http://127.0.0.1:$port (store memory, keys dev-write-key / dev-read-key)" "$log"
 bubble=$(python3 -c 'import json; print(json.load(open("events/05-get-by-bubble-id-200.json"))["rawPath"].split("/")[-1])')
 id=$(curl -sf -X POST "http://127.0.0.1:$port/users/$bubble" -H 'authorization: dev-write-key' \
@@ -35,7 +41,6 @@ echo "make invoke read the user curl created ($id)"
 echo "== make run STORE=dynamodb with EVENTS_URL: a listener gets each change, in order"
 kill -- -"$run" 2>/dev/null || true
 wait "$run" 2>/dev/null || true
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 port=$(free_port)
 listen=$(free_port)
 data=$(mktemp -d)
@@ -59,11 +64,7 @@ setsid make --no-print-directory run PORT="$port" STORE=dynamodb DYNAMODB_PORT="
   DYNAMODB_DATA="$data" EVENTS_URL="http://127.0.0.1:$listen/" > "$log" 2>&1 &
 run=$!
 trap 'kill -- -"$run" 2>/dev/null || true; kill "$listener" 2>/dev/null || true; rm -rf "$log" "$data" "$heard"' EXIT
-for _ in $(seq 1 300); do
-  grep -q '^ready: ' "$log" && break
-  kill -0 "$run" 2> /dev/null || { cat "$log"; exit 1; }
-  sleep 1
-done
+wait_ready
 grep '^ready: ' "$log"
 sent=$(mktemp)
 write() {

@@ -156,13 +156,7 @@ pub async fn delete(
     PathRef(raw): PathRef,
     headers: HeaderMap,
 ) -> Result<Reply, ApiError> {
-    let key = parse_ref(&raw)?;
-    let expect = if_match(&headers)?;
-    let user = app
-        .store
-        .apply(&key, &Intent::Delete(&caller.name), expect)
-        .await?;
-    Ok(Reply::user(&user))
+    act(&app, &raw, &headers, Intent::Delete(&caller.name)).await
 }
 
 /// `POST /users/{ref}/restore`.
@@ -171,10 +165,7 @@ pub async fn restore(
     PathRef(raw): PathRef,
     headers: HeaderMap,
 ) -> Result<Reply, ApiError> {
-    let key = parse_ref(&raw)?;
-    let expect = if_match(&headers)?;
-    let user = app.store.apply(&key, &Intent::Restore, expect).await?;
-    Ok(Reply::user(&user))
+    act(&app, &raw, &headers, Intent::Restore).await
 }
 
 /// `POST /users/{ref}/erase`: erases the person, active or soft-deleted; a tombstone stays.
@@ -184,13 +175,19 @@ pub async fn erase(
     PathRef(raw): PathRef,
     headers: HeaderMap,
 ) -> Result<Reply, ApiError> {
-    let key = parse_ref(&raw)?;
-    let expect = if_match(&headers)?;
-    let user = app
-        .store
-        .apply(&key, &Intent::Erase(&caller.name), expect)
-        .await?;
-    tracing::info!(id = %user.id, "user erased");
+    act(&app, &raw, &headers, Intent::Erase(&caller.name)).await
+}
+
+/// Carries out a bodiless `intent` on the user `{ref}` names, under its `If-Match`.
+async fn act(
+    app: &AppState,
+    raw: &str,
+    headers: &HeaderMap,
+    intent: Intent<'_>,
+) -> Result<Reply, ApiError> {
+    let key = parse_ref(raw)?;
+    let expect = if_match(headers)?;
+    let user = app.store.apply(&key, &intent, expect).await?;
     Ok(Reply::user(&user))
 }
 

@@ -120,6 +120,31 @@ fn merge_route(
     }
 }
 
+/// A bodiless write to one user (`DELETE /users/{ref}`, `POST /users/{ref}/restore`,
+/// `…/erase`): write scope, `If-Match` honoured, the user answered.
+fn user_action(
+    method: Method,
+    path: &'static str,
+    operation_id: &'static str,
+    summary: &'static str,
+    errors: &'static [u16],
+    handler: MethodRouter<AppState>,
+) -> Route {
+    Route {
+        method,
+        path,
+        operation_id,
+        summary,
+        scope: Some(Scope::Write),
+        params: &[REF],
+        body: None,
+        success: (200, "User"),
+        errors,
+        if_match: true,
+        handler,
+    }
+}
+
 /// What each route declares, by method and path, as the edge enforces it: the key scope it
 /// needs and the query parameters it takes.
 #[derive(Debug, Clone, Default)]
@@ -280,45 +305,30 @@ pub fn routes() -> Vec<Route> {
             "Merge the body into an existing active user (JSON Merge Patch)",
             patch(h::update),
         ),
-        Route {
-            method: Method::DELETE,
-            path: "/users/{ref}",
-            operation_id: "deleteUser",
-            summary: "Soft delete: frees e-mail and username, records the deletion",
-            scope: write,
-            params: &[REF],
-            body: None,
-            success: (200, "User"),
-            errors: &[400, 404, 412],
-            if_match: true,
-            handler: delete(h::delete),
-        },
-        Route {
-            method: Method::POST,
-            path: "/users/{ref}/restore",
-            operation_id: "restoreUser",
-            summary: "Reactivate a soft-deleted user (same id)",
-            scope: write,
-            params: &[REF],
-            body: None,
-            success: (200, "User"),
-            errors: &[400, 404, 409, 412],
-            if_match: true,
-            handler: post(h::restore),
-        },
-        Route {
-            method: Method::POST,
-            path: "/users/{ref}/erase",
-            operation_id: "eraseUser",
-            summary: "Erase a person: every personal field removed for good, identity freed, a tombstone left",
-            scope: write,
-            params: &[REF],
-            body: None,
-            success: (200, "User"),
-            errors: &[400, 404, 412],
-            if_match: true,
-            handler: post(h::erase),
-        },
+        user_action(
+            Method::DELETE,
+            "/users/{ref}",
+            "deleteUser",
+            "Soft delete: frees e-mail and username, records the deletion",
+            &[400, 404, 412],
+            delete(h::delete),
+        ),
+        user_action(
+            Method::POST,
+            "/users/{ref}/restore",
+            "restoreUser",
+            "Reactivate a soft-deleted user (same id); 409 if its identity is taken or it was erased",
+            &[400, 404, 409, 412],
+            post(h::restore),
+        ),
+        user_action(
+            Method::POST,
+            "/users/{ref}/erase",
+            "eraseUser",
+            "Erase a person: every personal field removed for good, identity freed, a tombstone left",
+            &[400, 404, 412],
+            post(h::erase),
+        ),
         Route {
             method: Method::GET,
             path: "/deleted-users",

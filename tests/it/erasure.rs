@@ -410,7 +410,22 @@ async fn the_feed_refuses_a_start_older_than_retention_but_not_a_full_sync() {
 mod dynamodb_only {
     use super::*;
     use aws_sdk_dynamodb::types::AttributeValue;
+    use aws_sdk_dynamodb::Client as Dynamo;
     use users_api::store::dynamo::local_client;
+
+    async fn stored(
+        client: &Dynamo,
+        table: &str,
+    ) -> std::collections::HashMap<String, AttributeValue> {
+        let key = AttributeValue::S("ttl-1".into());
+        let out = client
+            .get_item()
+            .table_name(table)
+            .key("bubbleId", key)
+            .send()
+            .await;
+        out.unwrap().item.unwrap()
+    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_deleted_user_and_its_record_carry_their_time_to_live() {
@@ -423,16 +438,10 @@ mod dynamodb_only {
         let deleted_at = Timestamp::parse(deleted["deletedAt"].as_str().unwrap()).unwrap();
         let expected = AttributeValue::N(((deleted_at.millis() + 30 * DAY_MS) / 1000).to_string());
         let client = local_client(&common::dynamo_endpoint());
-        let item = client
-            .get_item()
-            .table_name(&users)
-            .key("bubbleId", AttributeValue::S("ttl-1".into()))
-            .send()
-            .await
-            .unwrap()
-            .item
-            .unwrap();
-        assert_eq!(item.get("expiresAt"), Some(&expected));
+        assert_eq!(
+            stored(&client, &users).await.get("expiresAt"),
+            Some(&expected)
+        );
         let records = client.scan().table_name(&meta).send().await.unwrap();
         let record = records
             .items()
@@ -442,15 +451,6 @@ mod dynamodb_only {
         assert_eq!(record.get("expiresAt"), Some(&expected));
         // A restore takes the time to live away again.
         c.call("POST", "/users/ttl-1/restore", None).await;
-        let item = client
-            .get_item()
-            .table_name(&users)
-            .key("bubbleId", AttributeValue::S("ttl-1".into()))
-            .send()
-            .await
-            .unwrap()
-            .item
-            .unwrap();
-        assert!(!item.contains_key("expiresAt"));
+        assert!(!stored(&client, &users).await.contains_key("expiresAt"));
     }
 }
