@@ -23,6 +23,7 @@ enum Op {
     Update(usize, Value),
     Delete(usize),
     Restore(usize),
+    Erase(usize),
     Batch(Vec<(usize, Value)>),
     BatchUpsert(Vec<(usize, Value)>),
     FindEmail(usize),
@@ -70,6 +71,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (b.clone(), body()).prop_map(|(i, v)| Op::Update(i, v)),
         2 => b.clone().prop_map(Op::Delete),
         2 => b.clone().prop_map(Op::Restore),
+        1 => b.clone().prop_map(Op::Erase),
         1 => proptest::collection::vec((b.clone(), body()), 1..3).prop_map(Op::Batch),
         1 => (0..EMAILS.len()).prop_map(Op::FindEmail),
         1 => (0..USERNAMES.len()).prop_map(Op::FindUsername),
@@ -88,10 +90,11 @@ fn observed(r: Result<User, StoreError>) -> String {
         Ok(u) => {
             let mut j = u.to_json();
             let deleted = !j["deletedAt"].is_null();
-            for k in ["id", "createdAt", "updatedAt", "deletedAt"] {
+            let erased = !j["erasedAt"].is_null();
+            for k in ["id", "createdAt", "updatedAt", "deletedAt", "erasedAt"] {
                 j.as_object_mut().unwrap().remove(k);
             }
-            format!("ok deleted={deleted} {j}")
+            format!("ok deleted={deleted} erased={erased} {j}")
         }
         Err(StoreError::Domain(d)) => format!("domain {d:?}"),
         Err(StoreError::Duplicate(f)) => format!("duplicate {}", f.name()),
@@ -113,6 +116,7 @@ async fn run(store: &Arc<dyn UserStore>, op: &Op) -> Vec<String> {
             .await),
         Op::Delete(i) => one(store.apply(&key(*i), &Intent::Delete("model"), None).await),
         Op::Restore(i) => one(store.apply(&key(*i), &Intent::Restore, None).await),
+        Op::Erase(i) => one(store.apply(&key(*i), &Intent::Erase("model"), None).await),
         Op::Batch(items) => {
             let mut out = Vec::new();
             // Items run one after another so both stores see the same order.
@@ -158,19 +162,23 @@ async fn run(store: &Arc<dyn UserStore>, op: &Op) -> Vec<String> {
     }
 }
 
-async fn snapshot(store: &Arc<dyn UserStore>) -> (Vec<String>, u64, usize) {
+async fn snapshot(store: &Arc<dyn UserStore>) -> (Vec<String>, u64, Vec<String>) {
     let mut users: Vec<String> = invariants::all_users(store)
         .await
         .into_iter()
         .map(|u| observed(Ok(u)))
         .collect();
     users.sort();
-    let deletions = store
+    // Who was deleted and what identity each record still holds (an erasure scrubs it).
+    let mut deletions: Vec<String> = store
         .deletions(Window::after(None, 100))
         .await
         .unwrap()
         .items
-        .len();
+        .iter()
+        .map(|d| format!("{} {:?} {:?}", d.bubble_id, d.email, d.username))
+        .collect();
+    deletions.sort();
     (users, store.count_active().await.unwrap(), deletions)
 }
 

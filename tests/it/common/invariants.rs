@@ -116,9 +116,18 @@ pub async fn check(store: &Arc<dyn UserStore>) {
         .collect();
     let by_id: HashMap<_, _> = users.iter().map(|u| (u.id, u)).collect();
     for d in &history {
-        let u = by_id
-            .get(&d.id)
-            .expect("a history record belongs to a user");
+        // An erased user's place may be taken by a new user: its records stay, scrubbed.
+        let Some(u) = by_id.get(&d.id) else {
+            assert!(
+                d.email.is_none() && d.username.is_none(),
+                "a record whose user was replaced holds no identity"
+            );
+            continue;
+        };
+        assert!(
+            u.erased_at.is_none() || (d.email.is_none() && d.username.is_none()),
+            "an erased user's records hold no identity"
+        );
         assert!(
             d.deleted_at <= u.updated_at,
             "a record never precedes its deletion"
