@@ -80,7 +80,7 @@ lint: tools $(CHECKOV)
 
 test: lint $(SCIM_TOOLS)
 	mkdir -p target
-	scripts/with-dynamodb.sh 0 cargo test --all-targets 2>&1 | tee target/test.log
+	scripts/with-dynamodb.sh 0 cargo test --tests 2>&1 | tee target/test.log
 	scripts/clients.sh
 	scripts/dev_loop_check.sh
 	@awk '/^test result:/ {p += $$4; f += $$6} END {printf "tests: %d passed, %d failed\n", p, f}' target/test.log

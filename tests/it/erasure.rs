@@ -453,4 +453,20 @@ mod dynamodb_only {
         c.call("POST", "/users/ttl-1/restore", None).await;
         assert!(!stored(&client, &users).await.contains_key("expiresAt"));
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_erasure_is_a_read_a_history_query_and_one_transaction() {
+        let c = Client::new(Arc::new(common::dynamo().await));
+        create(&c, "cost-1", json!({"email": "cost@x.io"})).await;
+        c.call("DELETE", "/users/cost-1", None).await;
+        c.call("POST", "/users/cost-1/restore", None).await;
+        let erased = c.call("POST", "/users/cost-1/erase", None).await;
+        assert_eq!(erased.status, 200);
+        assert_eq!(
+            erased.db_requests(),
+            3,
+            "{:?}",
+            erased.header("server-timing")
+        );
+    }
 }
