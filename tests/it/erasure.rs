@@ -455,6 +455,56 @@ mod dynamodb_only {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_migration_gives_older_deleted_items_their_time_to_live() {
+        let store = common::dynamo().await;
+        let (users, meta) = store.table_names();
+        let (users, meta) = (users.to_owned(), meta.to_owned());
+        let store = Arc::new(store);
+        let c = Client::new(store.clone());
+        create(&c, "ttl-1", json!({"email": "old@x.io"})).await;
+        c.call("DELETE", "/users/ttl-1", None).await;
+        let client = local_client(&common::dynamo_endpoint());
+        let expected = stored(&client, &users).await["expiresAt"].clone();
+        // As written before retention: no expiresAt anywhere.
+        let forget = |table: &str, key: std::collections::HashMap<String, AttributeValue>| {
+            client
+                .update_item()
+                .table_name(table)
+                .set_key(Some(key))
+                .update_expression("REMOVE expiresAt")
+                .send()
+        };
+        let user_key = [("bubbleId".to_owned(), AttributeValue::S("ttl-1".into()))].into();
+        forget(&users, user_key).await.unwrap();
+        let records = client.scan().table_name(&meta).send().await.unwrap();
+        let record = records
+            .items()
+            .iter()
+            .find(|i| i.contains_key("deletedBy"))
+            .unwrap();
+        let record_key: std::collections::HashMap<_, _> = ["pk", "sk"]
+            .map(|k| (k.to_owned(), record[k].clone()))
+            .into();
+        forget(&meta, record_key.clone()).await.unwrap();
+
+        let report = store.migrate_keys().await.unwrap();
+        assert_eq!(report.expiring, 2, "{report:?}");
+        assert_eq!(stored(&client, &users).await["expiresAt"], expected);
+        let record = client
+            .get_item()
+            .table_name(&meta)
+            .set_key(Some(record_key))
+            .send()
+            .await;
+        assert_eq!(record.unwrap().item.unwrap()["expiresAt"], expected);
+        assert_eq!(
+            store.migrate_keys().await.unwrap().expiring,
+            0,
+            "running it again changes nothing"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_erasure_is_a_read_a_history_query_and_one_transaction() {
         let c = Client::new(Arc::new(common::dynamo().await));
         create(&c, "cost-1", json!({"email": "cost@x.io"})).await;

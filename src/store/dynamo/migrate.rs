@@ -4,7 +4,8 @@
 //! For every user it writes the `id#<id>` guard if missing, and for every active user whose
 //! stored e-mail or username key is not the canonical one, moves the guard item to the
 //! canonical key and rewrites the key attribute, in one transaction conditional on the
-//! user's version, and gives every active user the relation index keys it lacks. Two users
+//! user's version, and gives every active user the relation index keys it lacks, and every
+//! deleted user and deletion record the `expiresAt` it lacks (`expiry.rs`). Two users
 //! whose keys collapse into one are reported and left as they are.
 //! Running it again changes nothing.
 
@@ -28,6 +29,8 @@ pub struct Report {
     pub rekeyed: u64,
     /// Relation index keys given to active users that lacked them.
     pub linked: u64,
+    /// `expiresAt` given to deleted users and deletion records that lacked it.
+    pub expiring: u64,
     /// The bubbleIds of users whose canonical key another user already holds.
     pub conflicts: Vec<String>,
 }
@@ -52,6 +55,7 @@ impl DynamoStore {
             }
             start = page.last_evaluated_key;
             if start.is_none() {
+                self.expire_records(&mut report).await?;
                 return Ok(report);
             }
         }
@@ -121,7 +125,8 @@ impl DynamoStore {
                 Err(e) => return Err(store_error(e)),
             }
         }
-        self.link_relations(item, &user, report).await
+        self.link_relations(item, &user, report).await?;
+        self.expire_user(item, &user, report).await
     }
 }
 

@@ -12,6 +12,7 @@ mod blind;
 mod client;
 mod erase;
 mod errors;
+mod expiry;
 mod expr;
 mod failure;
 pub mod item;
