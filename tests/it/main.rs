@@ -24,4 +24,5 @@ mod openapi;
 mod races;
 mod scim;
 mod store_contract;
+mod stream_binary;
 mod template;
