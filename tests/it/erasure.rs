@@ -427,6 +427,16 @@ mod dynamodb_only {
         out.unwrap().item.unwrap()
     }
 
+    /// The one deletion record in `meta`.
+    async fn deletion_record(
+        client: &Dynamo,
+        meta: &str,
+    ) -> std::collections::HashMap<String, AttributeValue> {
+        let records = client.scan().table_name(meta).send().await.unwrap();
+        let found = records.items().iter().find(|i| i.contains_key("deletedBy"));
+        found.unwrap().clone()
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_deleted_user_and_its_record_carry_their_time_to_live() {
         let store = common::dynamo().await;
@@ -442,12 +452,7 @@ mod dynamodb_only {
             stored(&client, &users).await.get("expiresAt"),
             Some(&expected)
         );
-        let records = client.scan().table_name(&meta).send().await.unwrap();
-        let record = records
-            .items()
-            .iter()
-            .find(|i| i.contains_key("deletedBy"))
-            .unwrap();
+        let record = deletion_record(&client, &meta).await;
         assert_eq!(record.get("expiresAt"), Some(&expected));
         // A restore takes the time to live away again.
         c.call("POST", "/users/ttl-1/restore", None).await;
@@ -476,12 +481,7 @@ mod dynamodb_only {
         };
         let user_key = [("bubbleId".to_owned(), AttributeValue::S("ttl-1".into()))].into();
         forget(&users, user_key).await.unwrap();
-        let records = client.scan().table_name(&meta).send().await.unwrap();
-        let record = records
-            .items()
-            .iter()
-            .find(|i| i.contains_key("deletedBy"))
-            .unwrap();
+        let record = deletion_record(&client, &meta).await;
         let record_key: std::collections::HashMap<_, _> = ["pk", "sk"]
             .map(|k| (k.to_owned(), record[k].clone()))
             .into();
