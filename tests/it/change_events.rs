@@ -11,7 +11,7 @@ use users_api::domain::ChangeKind;
 use users_api::events::local::{LocalStream, Pace, Start};
 use users_api::events::{publish, BatchResponse, ChangeEvent, Sink, StreamEvent};
 
-use crate::common::{dynamo, dynamo_endpoint, send, Client, WRITE_KEY};
+use crate::common::{dynamo, dynamo_endpoint, Client};
 
 /// Keeps what it is given, with how long after the test's start it came.
 #[derive(Default)]
@@ -103,7 +103,9 @@ mod dynamodb_only {
                     .await
             })
         };
-        let api = Client::new(Arc::new(store));
+        let store: Arc<dyn users_api::store::UserStore> = Arc::new(store);
+        let api = Client::new(store.clone());
+        let idp = Client::scim(store);
 
         let made = api
             .call(
@@ -137,21 +139,11 @@ mod dynamodb_only {
             assert_eq!(answer.status, 200, "{method} {path}: {}", answer.text);
         }
         // A SCIM externalId change moves the user to a new bubbleId: one update, same id.
-        let scim = format!("/scim/v2/Users/{id}");
-        let bearer = format!("Bearer {WRITE_KEY}");
         let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
             "Operations": [{"op": "replace", "path": "externalId", "value": "ev-1-moved"}]});
-        let moved = send(
-            &api.app,
-            "PATCH",
-            &scim,
-            &[
-                ("authorization", &bearer),
-                ("content-type", "application/scim+json"),
-            ],
-            Some(&patch.to_string()),
-        )
-        .await;
+        let moved = idp
+            .call("PATCH", &format!("/Users/{id}"), Some(patch))
+            .await;
         assert_eq!(moved.status, 200, "{}", moved.text);
         let erased = api.call("POST", &format!("{path}/erase"), None).await;
         assert_eq!(erased.status, 200, "{}", erased.text);

@@ -7,49 +7,26 @@ use crate::common;
 
 use std::sync::Arc;
 
-use common::{send, Answer, WRITE_KEY};
+use common::{send, WRITE_KEY};
 use serde_json::{json, Value};
 use users_api::store::UserStore;
 
 const EXT: &str = "urn:users-api:scim:schemas:extension:2.0:User";
 
-struct Idp {
-    app: axum::Router,
+/// An identity provider: a SCIM client with the write key, and the look-ups IdPs make.
+struct Idp(common::Client);
+
+impl std::ops::Deref for Idp {
+    type Target = common::Client;
+
+    fn deref(&self) -> &common::Client {
+        &self.0
+    }
 }
 
 impl Idp {
     fn new(store: Arc<dyn UserStore>) -> Self {
-        Self {
-            app: common::router(store),
-        }
-    }
-
-    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Answer {
-        self.call_with(method, path, &[], body).await
-    }
-
-    async fn call_with(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: Option<Value>,
-    ) -> Answer {
-        let auth = format!("Bearer {WRITE_KEY}");
-        let mut all = vec![
-            ("authorization", auth.as_str()),
-            ("content-type", "application/scim+json"),
-        ];
-        all.extend_from_slice(headers);
-        let body = body.map(|b| b.to_string());
-        send(
-            &self.app,
-            method,
-            &format!("/scim/v2{path}"),
-            &all,
-            body.as_deref(),
-        )
-        .await
+        Self(common::Client::scim(store))
     }
 
     /// Finds by filter; the resources found.

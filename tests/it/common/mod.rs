@@ -185,29 +185,42 @@ pub async fn send(
     }
 }
 
-/// A client that sends the write key.
+/// A client that sends the write key: to the native API as JSON ([`Client::new`]), or to
+/// `/scim/v2` as a bearer token with SCIM's media type ([`Client::scim`]).
 pub struct Client {
     pub app: axum::Router,
+    prefix: &'static str,
+    auth: String,
+    content_type: &'static str,
 }
 
 impl Client {
     pub fn new(store: Arc<dyn UserStore>) -> Self {
-        Self { app: router(store) }
+        Self::on(router(store))
+    }
+
+    /// A client of the router `app`.
+    pub fn on(app: axum::Router) -> Self {
+        Self {
+            app,
+            prefix: "",
+            auth: WRITE_KEY.to_owned(),
+            content_type: "application/json",
+        }
+    }
+
+    /// An identity provider's client: paths under `/scim/v2`.
+    pub fn scim(store: Arc<dyn UserStore>) -> Self {
+        Self {
+            app: router(store),
+            prefix: "/scim/v2",
+            auth: format!("Bearer {WRITE_KEY}"),
+            content_type: "application/scim+json",
+        }
     }
 
     pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Answer {
-        let body = body.map(|b| b.to_string());
-        send(
-            &self.app,
-            method,
-            path,
-            &[
-                ("authorization", WRITE_KEY),
-                ("content-type", "application/json"),
-            ],
-            body.as_deref(),
-        )
-        .await
+        self.call_with(method, path, &[], body).await
     }
 
     pub async fn call_with(
@@ -219,10 +232,11 @@ impl Client {
     ) -> Answer {
         let body = body.map(|b| b.to_string());
         let mut all = vec![
-            ("authorization", WRITE_KEY),
-            ("content-type", "application/json"),
+            ("authorization", self.auth.as_str()),
+            ("content-type", self.content_type),
         ];
         all.extend_from_slice(headers);
-        send(&self.app, method, path, &all, body.as_deref()).await
+        let path = format!("{}{path}", self.prefix);
+        send(&self.app, method, &path, &all, body.as_deref()).await
     }
 }
