@@ -23,20 +23,11 @@ impl DynamoStore {
         let Some(deleted_at) = user.deleted_at.filter(|_| !item.contains_key(EXPIRES_AT)) else {
             return Ok(());
         };
-        let set = self
-            .client
-            .update_item()
-            .table_name(&self.users)
-            .key(BUBBLE_ID, s(user.bubble_id.as_str()))
-            .update_expression("SET #exp = :exp")
-            .condition_expression("#ver = :ver")
-            .expression_attribute_names("#exp", EXPIRES_AT)
-            .expression_attribute_names("#ver", VERSION)
-            .expression_attribute_values(":exp", expiry_attr(self.retention.expiry(deleted_at)))
-            .expression_attribute_values(":ver", n(user.version))
-            .send()
-            .await;
-        count(set, &mut report.expiring)
+        let expiry = expiry_attr(self.retention.expiry(deleted_at));
+        if self.set_at_version(user, EXPIRES_AT, expiry).await? {
+            report.expiring += 1;
+        }
+        Ok(())
     }
 
     /// Gives every deletion record the `expiresAt` it lacks (a scan of the meta table).

@@ -148,29 +148,44 @@ impl DynamoStore {
             if item.contains_key(r.attribute) {
                 continue;
             }
-            let linked = self
-                .client
-                .update_item()
-                .table_name(&self.users)
-                .key(BUBBLE_ID, s(user.bubble_id.as_str()))
-                .update_expression("SET #attr = :value")
-                .condition_expression("#ver = :ver")
-                .expression_attribute_names("#attr", r.attribute)
-                .expression_attribute_names("#ver", VERSION)
-                .expression_attribute_values(":value", s(value))
-                .expression_attribute_values(":ver", n(user.version))
-                .send()
-                .await;
-            match linked {
-                Ok(_) => report.linked += 1,
-                // Written meanwhile: the writer set the index key itself.
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
-                Err(e) => return Err(store_error(e)),
+            if self.set_at_version(user, r.attribute, s(value)).await? {
+                report.linked += 1;
             }
         }
         Ok(())
+    }
+
+    /// Sets one attribute of `user`'s item, conditional on its version still being the one
+    /// read; `false` when a writer got there first (it wrote the item whole itself).
+    pub(super) async fn set_at_version(
+        &self,
+        user: &crate::domain::User,
+        attr: &str,
+        value: aws_sdk_dynamodb::types::AttributeValue,
+    ) -> Result<bool, StoreError> {
+        let set = self
+            .client
+            .update_item()
+            .table_name(&self.users)
+            .key(BUBBLE_ID, s(user.bubble_id.as_str()))
+            .update_expression("SET #attr = :value")
+            .condition_expression("#ver = :ver")
+            .expression_attribute_names("#attr", attr)
+            .expression_attribute_names("#ver", VERSION)
+            .expression_attribute_values(":value", value)
+            .expression_attribute_values(":ver", n(user.version))
+            .send()
+            .await;
+        match set {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(store_error(e)),
+        }
     }
 
     async fn guard_exists(&self, key: &str, field: UniqueField) -> Result<bool, StoreError> {
