@@ -67,12 +67,14 @@ run: $(RUN_TOOLS)
 # test, which compares both stores).
 check:
 	cargo fmt --all -- --check
+	python3 scripts/import_cycles.py
 	cargo clippy --all-targets -- -D warnings
 	cargo test --lib
 	cargo test --test it -- --skip dynamodb --skip dynamo_costs --skip model::
 
 lint: tools $(CHECKOV)
 	cargo fmt --all -- --check
+	python3 scripts/import_cycles.py
 	cargo clippy --all-targets -- -D warnings
 	cfn-lint template.yaml
 	AWS_DEFAULT_REGION=us-east-1 sam validate --lint

@@ -4,8 +4,10 @@
 //! tests; [`build_store`] picks the store the configuration names.
 
 pub mod api;
+mod app;
 pub mod config;
 pub mod domain;
+pub mod edge;
 pub mod events;
 pub mod keys;
 pub mod metrics;
@@ -15,9 +17,10 @@ pub mod telemetry;
 
 use std::sync::Arc;
 
-pub use api::{app, AppState};
+pub use app::app;
 use config::{Config, StoreConfig};
 use domain::Retention;
+pub use edge::AppState;
 use store::dynamo::{client_from_settings, DynamoStore};
 use store::memory::MemoryStore;
 use store::UserStore;

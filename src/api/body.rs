@@ -9,8 +9,8 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use super::contract::MAX_BODY_BYTES;
-use super::error::ApiError;
+use crate::edge::contract::MAX_BODY_BYTES;
+use crate::edge::error::ApiError;
 
 /// A request body parsed as JSON.
 #[derive(Debug)]

@@ -4,10 +4,10 @@
 
 use serde_json::{json, Value};
 
-use super::error::ApiError;
-use super::paging::Params;
 use super::params::{ref_schema, Param};
 use crate::domain::{FieldIssue, Relation, UniqueField};
+use crate::edge::error::ApiError;
+use crate::edge::query::Params;
 
 /// Which filter a query uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

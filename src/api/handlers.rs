@@ -4,65 +4,22 @@ use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use futures::{stream, StreamExt};
-use http::{header, HeaderMap, HeaderValue, StatusCode};
+use http::{header, HeaderMap, HeaderValue};
 use serde_json::{json, Value};
 
-use std::sync::OnceLock;
-
-use super::auth::Caller;
 use super::body::{JsonBody, PathRef};
-use super::contract::MAX_BATCH;
-use super::error::ApiError;
-use super::paging::Params;
-use super::render::Rendered;
-use super::AppState;
-use crate::domain::{BubbleId, FieldIssue, Intent, Patch, User, UserRef};
+use super::reply::Reply;
+use crate::domain::{BubbleId, FieldIssue, Intent, Patch, UserRef};
+use crate::edge::auth::Caller;
+use crate::edge::conditional::if_match;
+use crate::edge::contract::MAX_BATCH;
+use crate::edge::error::ApiError;
+use crate::edge::query::Params;
+use crate::edge::AppState;
 use crate::store::batch::{self, Outcome};
 
 /// How many batch items are written at once.
 const BATCH_PARALLELISM: usize = 8;
-
-/// A successful answer: a status and a JSON body, rendered by the edge layer.
-pub struct Reply {
-    status: StatusCode,
-    body: Value,
-    root: &'static str,
-    etag: Option<u64>,
-}
-
-impl Reply {
-    /// A single user, with its `ETag`.
-    pub fn user(user: &User) -> Self {
-        Self {
-            status: StatusCode::OK,
-            body: user.to_json(),
-            root: "user",
-            etag: Some(user.version),
-        }
-    }
-
-    /// A list envelope (XML root `<export>`, as in the seed).
-    pub fn list(body: Value) -> Self {
-        Self {
-            status: StatusCode::OK,
-            body,
-            root: "export",
-            etag: None,
-        }
-    }
-}
-
-impl IntoResponse for Reply {
-    fn into_response(self) -> Response {
-        let mut response = Rendered::response(self.status, self.body, self.root);
-        if let Some(v) = self.etag {
-            if let Ok(etag) = HeaderValue::from_str(&format!("\"{v}\"")) {
-                response.headers_mut().insert(header::ETAG, etag);
-            }
-        }
-        response
-    }
-}
 
 fn parse_ref(raw: &str) -> Result<UserRef, ApiError> {
     UserRef::parse(raw).map_err(|why| ApiError::bad("ref", why))
@@ -72,32 +29,9 @@ fn parse_patch(body: &Value) -> Result<Patch, ApiError> {
     Patch::from_json(body).map_err(ApiError::BadRequest)
 }
 
-/// `If-Match: "<version>"` (or `W/"<version>"`); `*` or no header means any version.
-pub(crate) fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
-    let Some(raw) = headers.get(header::IF_MATCH) else {
-        return Ok(None);
-    };
-    let bad = || ApiError::bad("If-Match", "must be an ETag like \"3\"");
-    let raw = raw.to_str().map_err(|_| bad())?.trim();
-    if raw == "*" {
-        return Ok(None);
-    }
-    let tag = raw.strip_prefix("W/").unwrap_or(raw);
-    let version = tag
-        .strip_prefix('"')
-        .and_then(|t| t.strip_suffix('"'))
-        .ok_or_else(bad)?;
-    version.parse().map(Some).map_err(|_| bad())
-}
-
 /// `GET /health`.
 pub async fn health() -> Reply {
-    Reply {
-        status: StatusCode::OK,
-        body: json!({"status": "ok"}),
-        root: "health",
-        etag: None,
-    }
+    Reply::document(json!({"status": "ok"}), "health")
 }
 
 /// `POST /users/{bubbleId}`: create or merge.
@@ -305,31 +239,17 @@ pub async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
 
-/// `GET /openapi.json`: the document, built once.
-pub async fn openapi_json() -> Response {
-    static DOC: OnceLock<String> = OnceLock::new();
-    let text = DOC.get_or_init(|| super::openapi::document().to_string());
-    let mut response = text.clone().into_response();
+/// The OpenAPI document's text, handed to [`openapi_json`] by the router, which sits above
+/// both the route table and the document built from it.
+#[derive(Clone, Copy)]
+pub struct SpecText(pub fn() -> &'static str);
+
+/// `GET /openapi.json`: the document, as the router hands it over.
+pub async fn openapi_json(Extension(SpecText(text)): Extension<SpecText>) -> Response {
+    let mut response = text().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
     response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn if_match_takes_strong_and_weak_etags() {
-        let mut h = HeaderMap::new();
-        assert_eq!(if_match(&h), Ok(None));
-        h.insert(header::IF_MATCH, "\"3\"".parse().unwrap());
-        assert_eq!(if_match(&h), Ok(Some(3)));
-        h.insert(header::IF_MATCH, "W/\"4\"".parse().unwrap());
-        assert_eq!(if_match(&h), Ok(Some(4)));
-        h.insert(header::IF_MATCH, "3".parse().unwrap());
-        assert!(if_match(&h).is_err());
-    }
 }

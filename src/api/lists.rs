@@ -4,13 +4,14 @@
 use axum::extract::{RawQuery, State};
 use serde_json::json;
 
-use super::contract::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
-use super::error::ApiError;
 use super::filter::Filter;
-use super::handlers::Reply;
-use super::paging::{paginate, ListSpec, Params};
-use super::AppState;
+use super::paging::{paginate, ListSpec};
+use super::reply::Reply;
 use crate::domain::{Relation, Timestamp, User, UserRef};
+use crate::edge::contract::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use crate::edge::error::ApiError;
+use crate::edge::query::Params;
+use crate::edge::AppState;
 use crate::store::{Lookup, Window};
 
 /// The window `paginate` asks a list for.

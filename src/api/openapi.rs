@@ -2,10 +2,10 @@
 
 use serde_json::{json, Map, Value};
 
-use super::contract::{BUBBLE_ID_PATTERN, MAX_BATCH, MAX_PAGE_SIZE};
-use super::error::CODES;
 use super::routes::{routes, BodyKind, Route};
 use crate::domain::{Kind, FIELDS};
+use crate::edge::contract::{BUBBLE_ID_PATTERN, MAX_BATCH, MAX_PAGE_SIZE};
+use crate::edge::error::CODES;
 
 const EXTERNAL_ID: &str = BUBBLE_ID_PATTERN;
 /// Statuses every route can answer (502 and 504 only ever come from API Gateway).

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::contract::BUBBLE_ID_PATTERN;
+use crate::edge::contract::BUBBLE_ID_PATTERN;
 
 /// A query or path parameter.
 #[derive(Debug, Clone, Copy)]

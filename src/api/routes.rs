@@ -6,12 +6,12 @@ use http::Method;
 
 use serde_json::json;
 
-use super::auth::Scope;
-use super::contract::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PAGE_WINDOW};
 use super::filter;
 use super::handlers as h;
 use super::params::{ref_schema, Param};
-use super::AppState;
+use crate::edge::auth::Scope;
+use crate::edge::contract::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PAGE_WINDOW};
+use crate::edge::AppState;
 
 /// The body an operation takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,8 +4,8 @@
 use serde_json::{json, Value as Json};
 
 use super::resource::{EXTENSION, EXTENSION_FIELDS, USER_SCHEMA};
-use crate::api::contract::MAX_PAGE_SIZE;
 use crate::domain::{Kind, FIELDS};
+use crate::edge::contract::MAX_PAGE_SIZE;
 
 const LIST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 const SPC_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";

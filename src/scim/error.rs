@@ -6,8 +6,8 @@ use axum::response::{IntoResponse, Response};
 use http::{header, HeaderValue, StatusCode};
 use serde_json::json;
 
-use crate::api::error::ApiError;
 use crate::domain::DomainError;
+use crate::edge::error::ApiError;
 use crate::store::StoreError;
 
 /// The error message schema.
@@ -123,7 +123,7 @@ impl IntoResponse for ScimError {
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,
-            HeaderValue::from_static(super::MEDIA_TYPE),
+            HeaderValue::from_static(super::wire::MEDIA_TYPE),
         );
         if let Some(secs) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));

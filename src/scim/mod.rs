@@ -12,24 +12,22 @@ pub mod patch;
 pub mod resource;
 mod search;
 mod users;
+pub mod wire;
 
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use http::{HeaderMap, HeaderValue, Method};
+use http::Method;
 
 use self::error::ScimError;
-use crate::api::auth::{Authenticate, Scope};
-use crate::api::error::ApiError;
-use crate::api::exchange::Exchange;
-use crate::api::AppState;
-
-/// Where SCIM is served.
-pub const BASE_PATH: &str = "/scim/v2";
-/// SCIM's media type, for every answer.
-pub const MEDIA_TYPE: &str = "application/scim+json";
+pub use self::wire::BASE_PATH;
+use self::wire::MEDIA_TYPE;
+use crate::edge::auth::Scope;
+use crate::edge::exchange::Exchange;
+use crate::edge::gate;
+use crate::edge::AppState;
 
 /// The SCIM router, to be nested at [`BASE_PATH`].
 pub fn router(state: AppState) -> Router {
@@ -64,34 +62,8 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The SCIM base URL the client used: from `Host` and `X-Forwarded-Proto` (API Gateway's),
-/// else the path alone.
-pub fn base_url(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok());
-    let proto = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("http");
-    match host {
-        Some(host) if !host.is_empty() => format!("{proto}://{host}{BASE_PATH}"),
-        _ => BASE_PATH.to_owned(),
-    }
-}
-
-/// A SCIM answer: `body` with SCIM's media type.
-pub fn respond(status: http::StatusCode, body: serde_json::Value) -> Response {
-    let mut response = (status, body.to_string()).into_response();
-    response.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static(MEDIA_TYPE),
-    );
-    response
-}
-
-/// Authenticates (a read key for GET, a write key for the rest), limits the rate, runs the
-/// handler against the deadline with storage metered, and logs the request's line.
+/// Admits the request through the shared gate (a read key for GET, a write key for the
+/// rest), runs the handler against the deadline with storage metered, and logs its line.
 async fn edge(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
     let mut x = Exchange::start(&req, &app);
     let needed = if x.method == Method::GET {
@@ -99,25 +71,9 @@ async fn edge(State(app): State<AppState>, mut req: Request, next: Next) -> Resp
     } else {
         Scope::Write
     };
-    let caller = app
-        .keys
-        .authenticate(req.headers(), needed)
-        .map_err(ScimError::from)
-        .and_then(|caller| {
-            let allowed = app.limits.check(&caller.name);
-            x.allowance = Some(allowed);
-            x.key = Some(caller.name.clone());
-            match allowed.retry_after {
-                Some(secs) => Err(ApiError::TooManyRequests(secs).into()),
-                None => Ok(caller),
-            }
-        });
-    let response = match caller {
-        Ok(caller) => {
-            req.extensions_mut().insert(caller);
-            scim_errors(x.run(next.run(req)).await)
-        }
-        Err(e) => e.into_response(),
+    let response = match gate::admit(&app, &mut x, &mut req, needed) {
+        Ok(()) => scim_errors(x.run(next.run(req)).await),
+        Err(e) => ScimError::from(e).into_response(),
     };
     x.finish(response, &app)
 }

@@ -12,11 +12,11 @@ use uuid::Uuid;
 use super::error::ScimError;
 use super::filter::{self, Clause, Target};
 use super::resource::{external_id, to_resource, EXTENSION, USER_SCHEMA};
-use super::{base_url, respond};
-use crate::api::contract::{MAX_PAGE_SIZE, PAGE_WINDOW};
-use crate::api::paging::Params;
-use crate::api::AppState;
+use super::wire::{base_url, respond};
 use crate::domain::{BubbleId, UniqueField, User, UserRef};
+use crate::edge::contract::{MAX_PAGE_SIZE, PAGE_WINDOW};
+use crate::edge::query::Params;
+use crate::edge::AppState;
 use crate::store::{Lookup, Window};
 
 const LIST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";

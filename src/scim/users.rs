@@ -16,13 +16,13 @@ use super::resource::{
     MADE_UP_PREFIX,
 };
 use super::search::Shape;
-use super::{base_url, respond};
-use crate::api::auth::Caller;
-use crate::api::contract::MAX_BODY_BYTES;
-use crate::api::handlers::if_match;
-use crate::api::paging::Params;
-use crate::api::AppState;
+use super::wire::{base_url, respond};
 use crate::domain::{BubbleId, Intent, Patch, User, UserRef};
+use crate::edge::auth::Caller;
+use crate::edge::conditional::if_match;
+use crate::edge::contract::MAX_BODY_BYTES;
+use crate::edge::query::Params;
+use crate::edge::AppState;
 use crate::store::Lookup;
 
 type Answer = Result<Response, ScimError>;

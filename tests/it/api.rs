@@ -456,10 +456,10 @@ async fn every_route_enforces_the_scope_its_table_entry_declares() {
                     "{what}"
                 );
                 match scope {
-                    users_api::api::auth::Scope::Write => {
+                    users_api::edge::auth::Scope::Write => {
                         assert_error(&read, 403, "ALGOREP_032");
                     }
-                    users_api::api::auth::Scope::Read => assert!(
+                    users_api::edge::auth::Scope::Read => assert!(
                         !matches!(read.status.as_u16(), 401 | 403),
                         "{what}: a read key may read ({})",
                         read.status

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::{send, Client, WRITE_KEY};
 use serde_json::json;
-use users_api::api::limits::RateLimits;
+use users_api::edge::limits::RateLimits;
 use users_api::{app, AppState};
 
 #[tokio::test]

@@ -475,7 +475,7 @@ on_both_stores!(
 #[tokio::test]
 async fn too_large_and_too_many_are_scim_errors() {
     use std::time::Duration;
-    use users_api::api::limits::RateLimits;
+    use users_api::edge::limits::RateLimits;
     let mut state = users_api::AppState::new(common::memory_store(), &common::config());
     state.limits = Arc::new(RateLimits::per_period(Duration::from_secs(3600), 2));
     let app = users_api::app(state);

@@ -13,7 +13,7 @@ use super::errors::store_error;
 use super::failure::{build, WriteFailure};
 use super::item::*;
 use super::metering::metered;
-use super::DynamoStore;
+use super::store::DynamoStore;
 use crate::store::StoreError;
 
 /// Deletion records scrubbed inside the erasure's transaction (DynamoDB takes 100 actions;

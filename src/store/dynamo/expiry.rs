@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::operation::RequestId;
 use super::errors::store_error;
 use super::item::*;
 use super::migrate::Report;
-use super::DynamoStore;
+use super::store::DynamoStore;
 use crate::domain::User;
 use crate::store::StoreError;
 

@@ -14,7 +14,7 @@ use super::item::{history_partition, s, Item, ACTIVE_KEY, BUBBLE_ID, PK, SK};
 use super::metered;
 use super::schema::RelationDef;
 use super::shard_merge::{self, Ask, Batch, Merged, Start, Want};
-use super::DynamoStore;
+use super::store::DynamoStore;
 use crate::domain::{BubbleId, User};
 use crate::store::StoreError;
 use crate::store::{Slice, Window};

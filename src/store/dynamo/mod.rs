@@ -22,12 +22,12 @@ pub mod migrate;
 mod moves;
 pub mod schema;
 pub mod shard_merge;
+mod store;
 mod transaction;
 mod write;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{KeysAndAttributes, ReturnConsumedCapacity};
-use aws_sdk_dynamodb::Client;
 
 pub use self::client::{
     amazon_roots_client, client_from_env, client_from_settings, client_settings, local_client,
@@ -38,19 +38,10 @@ use self::item::*;
 use self::metering::metered;
 
 use self::shard_merge::Want;
+pub use self::store::DynamoStore;
 use super::retry::Backoff;
 use super::{Lookup, Slice, StoreError, UserStore, Window};
-use crate::domain::{BubbleId, DeletionRecord, Guard, Intent, Relation, Retention, User, UserRef};
-
-/// A [`UserStore`] on two DynamoDB tables (see [`schema`]).
-#[derive(Clone)]
-pub struct DynamoStore {
-    client: Client,
-    users: String,
-    meta: String,
-    shards: u32,
-    retention: Retention,
-}
+use crate::domain::{BubbleId, DeletionRecord, Guard, Intent, Relation, User, UserRef};
 
 /// What the merge is asked for: a page after a position is held to the read bounds; a page
 /// at an offset must be exact.
@@ -107,43 +98,6 @@ fn decode_each<T>(
 }
 
 impl DynamoStore {
-    /// A store on the tables `users` and `meta`, with `shards` index and counter shards.
-    pub fn new(
-        client: Client,
-        users: impl Into<String>,
-        meta: impl Into<String>,
-        shards: u32,
-    ) -> Self {
-        Self {
-            client,
-            users: users.into(),
-            meta: meta.into(),
-            shards: shards.max(1),
-            retention: Retention::default(),
-        }
-    }
-
-    /// The same store with another retention of deleted users (and its clock).
-    pub fn with_retention(mut self, retention: Retention) -> Self {
-        self.retention = retention;
-        self
-    }
-
-    /// The users and meta table names.
-    pub fn table_names(&self) -> (&str, &str) {
-        (&self.users, &self.meta)
-    }
-
-    /// Creates both tables if they are missing (local runs and tests only).
-    pub async fn create_tables(&self) -> Result<(), String> {
-        schema::users_table()
-            .create_if_missing(&self.client, &self.users)
-            .await?;
-        schema::meta_table()
-            .create_if_missing(&self.client, &self.meta)
-            .await
-    }
-
     /// The user as stored, by id or bubbleId, past retention or not (the write path
     /// replaces a user past retention; every read hides it).
     async fn get_stored(&self, key: &UserRef) -> Result<Option<User>, StoreError> {

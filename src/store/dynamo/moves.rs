@@ -9,8 +9,8 @@ use aws_sdk_dynamodb::types::{
 
 use super::failure::{build, WriteFailure};
 use super::item::*;
+use super::store::DynamoStore;
 use super::transaction::{bubble_id_free, claim, release, Role};
-use super::DynamoStore;
 use crate::domain::{changed_fields, Transition};
 
 /// The actions of the move `t` (whose new item is `item`), and the role of each.

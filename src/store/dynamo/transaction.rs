@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::{
 use super::expr::UpdateExpr;
 use super::failure::{build, stale, WriteFailure};
 use super::item::*;
-use super::DynamoStore;
+use super::store::DynamoStore;
 use crate::domain::{DomainError, Guard, Transition, UniqueField, User, FIELDS};
 use crate::store::positions::feed_key;
 use crate::store::StoreError;

@@ -14,7 +14,8 @@ use lambda_http::RequestExt;
 
 use super::error::ApiError;
 use super::limits::Allowance;
-use super::{record, AppState};
+use super::record;
+use super::state::AppState;
 use crate::store::meter::{self, Meter};
 use crate::store::retry;
 

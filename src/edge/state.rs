@@ -1,0 +1,60 @@
+//! What every handler of both faces shares, built once per cold start.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::HeaderValue;
+
+use super::auth::KeyRing;
+use super::cursor::CursorKey;
+use super::limits::RateLimits;
+use crate::config::Config;
+use crate::domain::Retention;
+use crate::store::UserStore;
+
+/// What every handler shares: built once per cold start.
+#[derive(Clone)]
+pub struct AppState {
+    /// Where users live.
+    pub store: Arc<dyn UserStore>,
+    /// The accepted API keys.
+    pub keys: Arc<KeyRing>,
+    /// Signs pagination cursors.
+    pub cursors: CursorKey,
+    /// Per-key rate limits.
+    pub limits: Arc<RateLimits>,
+    /// Browser origins allowed by CORS; empty keeps CORS closed.
+    pub cors_origins: Vec<HeaderValue>,
+    /// How long before the Lambda deadline a request gives up with a 503.
+    pub deadline_margin: Duration,
+    /// The EMF metric directive; `None` when metrics are off.
+    pub metrics: Option<Arc<str>>,
+    /// How long deleted users are kept: the change feed's horizon.
+    pub retention: Retention,
+}
+
+impl AppState {
+    /// State for `store` under `config`.
+    pub fn new(store: Arc<dyn UserStore>, config: &Config) -> Self {
+        Self {
+            store,
+            keys: Arc::new(config.keys.clone()),
+            cursors: CursorKey::new(&config.cursor_secret),
+            limits: Arc::new(RateLimits::per_second(
+                config.rate_limit_rps,
+                config.rate_limit_burst,
+            )),
+            cors_origins: config
+                .cors_origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok())
+                .collect(),
+            deadline_margin: Duration::from_millis(config.deadline_margin_ms),
+            retention: Retention::days(config.deleted_retention_days),
+            metrics: config
+                .metrics_namespace
+                .as_deref()
+                .map(|ns| Arc::from(crate::metrics::directive(ns))),
+        }
+    }
+}
