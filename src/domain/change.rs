@@ -3,7 +3,7 @@
 //! The change events (`src/events/`) are built from this, from the two versions of a user a
 //! stream record carries; a move (SCIM `externalId` change) records its own list with it.
 
-use super::fields::{Kind, Value, FIELDS};
+use super::fields::FIELDS;
 use super::user::User;
 
 /// The kind of a change, as the events' `detail-type` names it.
@@ -52,14 +52,7 @@ pub fn changed_fields(old: Option<&User>, new: &User) -> Vec<&'static str> {
         let differs = match old {
             // On creation a field is changed when it is set at all.
             None => new.profile.get(i).is_some(),
-            Some(old) => {
-                // An unset flag reads as its default: no change between the two.
-                let value = |u: &User| match (u.profile.get(i), f.kind) {
-                    (None, Kind::Flag) => Some(Value::Bool(true)),
-                    (v, _) => v.cloned(),
-                };
-                value(old) != value(new)
-            }
+            Some(old) => old.profile.reads_as(i) != new.profile.reads_as(i),
         };
         if differs {
             out.push(f.name);

@@ -1,5 +1,6 @@
-//! The merge patch that writes a user: per field, absent = unchanged, `null` = erase, a
-//! value = set (JSON Merge Patch, RFC 7396, on a flat object).
+//! The merge patch that writes a user: per field, absent = unchanged, `null` = erase (for
+//! a boolean with a default, `enabled`, back to that default), a value = set (JSON Merge
+//! Patch, RFC 7396, on a flat object).
 
 use serde_json::{Map, Value as Json};
 
@@ -53,7 +54,9 @@ impl Patch {
                 }
             } else if let Some(i) = field_index(name) {
                 match json {
-                    Json::Null => patch.slots[i] = Some(None),
+                    // `null` on a boolean with a default restores the default: what the
+                    // field then reads as, so a `null` on an enabled user changes nothing.
+                    Json::Null => patch.slots[i] = Some(Profile::default().reads_as(i)),
                     _ => match FIELDS[i].parse(json) {
                         Ok(v) => patch.slots[i] = Some(Some(v)),
                         Err(why) => issues.push(FieldIssue::new(name, why)),

@@ -41,6 +41,21 @@ impl Profile {
     pub fn text(&self, i: usize) -> Option<&str> {
         self.get(i).and_then(Value::as_text)
     }
+
+    /// What field `i` reads as: its value, or, for a boolean with a default (`enabled`)
+    /// that is unset, that default. The one rule of what a client sees, and so of whether
+    /// a write changed anything.
+    pub fn reads_as(&self, i: usize) -> Option<Value> {
+        match (self.get(i), FIELDS[i].kind) {
+            (None, Kind::Flag) => Some(Value::Bool(true)),
+            (v, _) => v.cloned(),
+        }
+    }
+
+    /// Whether the two profiles read the same in every field.
+    pub fn reads_like(&self, other: &Profile) -> bool {
+        (0..FIELDS.len()).all(|i| self.reads_as(i) == other.reads_as(i))
+    }
 }
 
 /// A user as stored.
@@ -70,20 +85,31 @@ impl User {
         self.deleted_at.is_none()
     }
 
-    /// The unique values this user holds: only an active user holds any.
+    /// The unique values this user holds: only an active user holds any. Its e-mail, and the
+    /// name it is known by ([`User::login_name`]) as a username: a user without a username
+    /// holds its e-mail (else its bubbleId) in the username namespace too, so that no other
+    /// user can take as a username the name this one shows (SCIM's `userName`).
     pub fn guards(&self) -> Vec<Guard> {
         if !self.is_active() {
             return Vec::new();
         }
-        UniqueField::ALL
-            .into_iter()
-            .filter_map(|field| {
-                self.profile.text(field.index()).map(|v| Guard {
-                    field,
-                    key: field.key(v),
-                })
-            })
-            .collect()
+        let email = self.email().map(|e| Guard {
+            field: UniqueField::Email,
+            key: UniqueField::Email.key(e),
+        });
+        let name = Guard {
+            field: UniqueField::Username,
+            key: UniqueField::Username.key(self.login_name()),
+        };
+        email.into_iter().chain([name]).collect()
+    }
+
+    /// The name the user is known by: its username, else its e-mail, else its bubbleId.
+    /// SCIM shows it as `userName`, and a `userName` filter finds the user by it.
+    pub fn login_name(&self) -> &str {
+        self.username()
+            .or_else(|| self.email())
+            .unwrap_or_else(|| self.bubble_id.as_str())
     }
 
     /// The user's e-mail address, if any.
@@ -118,11 +144,7 @@ impl User {
         m.insert("id".into(), Json::String(self.id.to_string()));
         m.insert("bubbleId".into(), Json::String(self.bubble_id.to_string()));
         for (i, f) in FIELDS.iter().enumerate() {
-            let value = match (self.profile.get(i), f.kind) {
-                (Some(v), _) => v.to_json(),
-                (None, Kind::Flag) => Json::Bool(true),
-                (None, _) => Json::Null,
-            };
+            let value = self.profile.reads_as(i).map_or(Json::Null, |v| v.to_json());
             m.insert(f.name.into(), value);
         }
         m.insert(

@@ -8,14 +8,14 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::errors::{other, service_error};
-use super::expr::UpdateExpr;
+use super::expr::{Change, UpdateExpr};
 use super::failure::{stale, WriteFailure};
 use super::item::*;
 use super::metering::metered;
 use super::schema;
 use super::{decode, DynamoStore};
 use crate::domain::{
-    BubbleId, Intent, Patch, Timestamp, UniqueField, User, UserRef, Value, FIELDS,
+    BubbleId, Intent, Patch, Profile, Timestamp, UniqueField, User, UserRef, Value, FIELDS,
 };
 use crate::store::positions::feed_key_of;
 use crate::store::StoreError;
@@ -94,12 +94,32 @@ pub(super) fn blind_update(
         if let Some(r) = schema::relation(field) {
             e.set_or_remove(r.attribute, value.clone());
         }
-        changes.push((field, value));
+        let unset_reads_as = Profile::default().reads_as(i).map(|v| value_attr(&v));
+        changes.push(Change {
+            attr: field,
+            value,
+            unset_reads_as,
+        });
     }
     for f in UniqueField::ALL {
         if let Some(change) = patch.change(f.index()) {
             let key = change.and_then(Value::as_text).map(|v| s(f.key(v)));
             e.require_equal(guard_attr(f), key);
+        }
+    }
+    // A user without a username holds its e-mail as the name it shows (`User::guards`):
+    // blind, the e-mail may only take a spelling that keeps that guard where it is.
+    if let (Some(Some(email)), None) = (
+        patch.change(UniqueField::Email.index()),
+        patch.change(UniqueField::Username.index()),
+    ) {
+        let shown = email.as_text().map(|v| s(UniqueField::Username.key(v)));
+        if let Some(shown) = shown {
+            e.require_exists_or_equal(
+                UniqueField::Username.name(),
+                guard_attr(UniqueField::Username),
+                shown,
+            );
         }
     }
     e.require_any_change(changes);

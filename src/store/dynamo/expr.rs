@@ -7,6 +7,17 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 /// An `UpdateItem` (or a transaction's `Update`) under construction.
+/// An attribute a write would set (`Some`) or remove (`None`), for
+/// [`UpdateExpr::require_any_change`].
+pub struct Change<'a> {
+    /// The attribute's name.
+    pub attr: &'a str,
+    /// What it would become.
+    pub value: Option<AttributeValue>,
+    /// What it reads as while missing, if anything.
+    pub unset_reads_as: Option<AttributeValue>,
+}
+
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct UpdateExpr {
     names: HashMap<String, String>,
@@ -76,6 +87,13 @@ impl UpdateExpr {
         self.conditions.push(format!("attribute_exists({n})"));
     }
 
+    /// The write happens only if `present` exists or `attr` equals `value`.
+    pub fn require_exists_or_equal(&mut self, present: &str, attr: &str, value: AttributeValue) {
+        let (p, n, v) = (self.name(present), self.name(attr), self.value(value));
+        self.conditions
+            .push(format!("(attribute_exists({p}) OR {n} = {v})"));
+    }
+
     /// The write happens only if `attr` is less than `value`.
     pub fn require_below(&mut self, attr: &str, value: AttributeValue) {
         let (n, v) = (self.name(attr), self.value(value));
@@ -83,15 +101,20 @@ impl UpdateExpr {
     }
 
     /// The write happens only if it changes at least one of `attrs`: an attribute differs
-    /// from the value it would be set to, or (`None`) exists and would be removed.
-    pub fn require_any_change(&mut self, attrs: Vec<(&str, Option<AttributeValue>)>) {
+    /// from the value it would be set to, or (`None`) exists and would be removed. An
+    /// attribute that reads as a default while missing (`enabled`), set to that default,
+    /// changes only where it exists with another value.
+    pub fn require_any_change(&mut self, attrs: Vec<Change<'_>>) {
         let parts: Vec<String> = attrs
             .into_iter()
-            .map(|(attr, value)| {
-                let n = self.name(attr);
-                match value {
-                    Some(v) => format!("NOT {n} = {}", self.value(v)),
-                    None => format!("attribute_exists({n})"),
+            .map(|c| {
+                let n = self.name(c.attr);
+                match (c.value, c.unset_reads_as) {
+                    (Some(v), Some(d)) if v == d => {
+                        format!("attribute_exists({n}) AND {n} <> {}", self.value(v))
+                    }
+                    (Some(v), _) => format!("NOT {n} = {}", self.value(v)),
+                    (None, _) => format!("attribute_exists({n})"),
                 }
             })
             .collect();

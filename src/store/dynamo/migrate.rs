@@ -5,7 +5,8 @@
 //! stored e-mail or username key is not the canonical one, moves the guard item to the
 //! canonical key and rewrites the key attribute, in one transaction conditional on the
 //! user's version, and gives every active user the relation index keys it lacks, and every
-//! deleted user and deletion record the `expiresAt` it lacks (`expiry.rs`). Two users
+//! deleted user and deletion record the `expiresAt` it lacks (`expiry.rs`), and every active
+//! user without a username the username guard of the name it shows (`User::login_name`). Two users
 //! whose keys collapse into one are reported and left as they are.
 //! Running it again changes nothing.
 
@@ -27,6 +28,8 @@ pub struct Report {
     pub ids_held: u64,
     /// Guards moved to their canonical key.
     pub rekeyed: u64,
+    /// Usernames claimed for the name a user without one shows (its e-mail or bubbleId).
+    pub names_held: u64,
     /// Relation index keys given to active users that lacked them.
     pub linked: u64,
     /// `expiresAt` given to deleted users and deletion records that lacked it.
@@ -81,17 +84,26 @@ impl DynamoStore {
             Err(e) => return Err(store_error(e)),
         }
         for g in user.guards() {
+            let attr = guard_attr(g.field);
+            let recorded = item.get(attr).and_then(|v| v.as_s().ok());
             let Some(value) = user.unique(g.field) else {
+                // The name a user without a username shows, held as a username since
+                // userName became an identity: claimed once, where the item records none.
+                if recorded.is_none() {
+                    match self.rekey(&user, &g, None).await? {
+                        true => report.names_held += 1,
+                        false => report.conflicts.push(user.bubble_id.to_string()),
+                    }
+                }
                 continue;
             };
-            let attr = guard_attr(g.field);
             // The guard is held under the key the item records when an earlier rule made it
             // (lowercase before case folding); before canonical keys, under the lowercased value.
-            let old_key = match item.get(attr).and_then(|v| v.as_s().ok()) {
+            let old_key = match recorded {
                 Some(recorded) if *recorded != g.key => recorded.clone(),
                 _ => value.to_lowercase(),
             };
-            let attr_current = item.get(attr).and_then(|v| v.as_s().ok()) == Some(&g.key);
+            let attr_current = recorded == Some(&g.key);
             if old_key == g.key || (attr_current && !self.guard_exists(&old_key, g.field).await?) {
                 continue;
             }
@@ -99,30 +111,9 @@ impl DynamoStore {
                 field: g.field,
                 key: old_key,
             };
-            let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Backend(e.to_string());
-            let rekey = Update::builder()
-                .table_name(&self.users)
-                .key(BUBBLE_ID, me.clone())
-                .update_expression("SET #attr = :key")
-                .condition_expression("#ver = :ver")
-                .expression_attribute_names("#attr", attr)
-                .expression_attribute_names("#ver", VERSION)
-                .expression_attribute_values(":key", s(g.key.clone()))
-                .expression_attribute_values(":ver", n(user.version))
-                .build()
-                .map_err(build)?;
-            let done = self
-                .client
-                .transact_write_items()
-                .transact_items(claim(&self.meta, &g, &me)?)
-                .transact_items(release(&self.meta, &legacy, &me)?)
-                .transact_items(TransactWriteItem::builder().update(rekey).build())
-                .send()
-                .await;
-            match done {
-                Ok(_) => report.rekeyed += 1,
-                Err(e) if is_cancelled(&e) => report.conflicts.push(user.bubble_id.to_string()),
-                Err(e) => return Err(store_error(e)),
+            match self.rekey(&user, &g, Some(legacy)).await? {
+                true => report.rekeyed += 1,
+                false => report.conflicts.push(user.bubble_id.to_string()),
             }
         }
         self.link_relations(item, &user, report).await?;
@@ -131,6 +122,46 @@ impl DynamoStore {
 }
 
 impl DynamoStore {
+    /// In one transaction conditional on the user's version: claims `g` for the user, moves
+    /// it off the `legacy` key if there is one, and records `g`'s key on the item. `false`
+    /// when another user already holds `g`.
+    async fn rekey(
+        &self,
+        user: &crate::domain::User,
+        g: &Guard,
+        legacy: Option<Guard>,
+    ) -> Result<bool, StoreError> {
+        let me = s(user.bubble_id.as_str());
+        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Backend(e.to_string());
+        let record = Update::builder()
+            .table_name(&self.users)
+            .key(BUBBLE_ID, me.clone())
+            .update_expression("SET #attr = :key")
+            .condition_expression("#ver = :ver")
+            .expression_attribute_names("#attr", guard_attr(g.field))
+            .expression_attribute_names("#ver", VERSION)
+            .expression_attribute_values(":key", s(g.key.clone()))
+            .expression_attribute_values(":ver", n(user.version))
+            .build()
+            .map_err(build)?;
+        let mut tx = self
+            .client
+            .transact_write_items()
+            .transact_items(claim(&self.meta, g, &me)?);
+        if let Some(legacy) = legacy {
+            tx = tx.transact_items(release(&self.meta, &legacy, &me)?);
+        }
+        let done = tx
+            .transact_items(TransactWriteItem::builder().update(record).build())
+            .send()
+            .await;
+        match done {
+            Ok(_) => Ok(true),
+            Err(e) if is_cancelled(&e) => Ok(false),
+            Err(e) => Err(store_error(e)),
+        }
+    }
+
     /// Gives an active user the relation index keys it lacks (written before the indexes).
     async fn link_relations(
         &self,
