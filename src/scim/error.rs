@@ -13,15 +13,48 @@ use crate::store::StoreError;
 /// The error message schema.
 pub const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 
+/// The `scimType` of a 400 or 409 (RFC 7644 §3.12, table 9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScimType {
+    /// The filter's syntax is invalid, or it asks for what is not supported.
+    InvalidFilter,
+    /// A value another resource already holds.
+    Uniqueness,
+    /// An attempt to change what cannot be changed.
+    Mutability,
+    /// The request body's structure is invalid.
+    InvalidSyntax,
+    /// A value of the wrong type, or one that breaks a rule.
+    InvalidValue,
+    /// A path that selects nothing where something is needed.
+    NoTarget,
+    /// A path that is not well formed, or names nothing the schema has.
+    InvalidPath,
+}
+
+impl ScimType {
+    /// Its name on the wire.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ScimType::InvalidFilter => "invalidFilter",
+            ScimType::Uniqueness => "uniqueness",
+            ScimType::Mutability => "mutability",
+            ScimType::InvalidSyntax => "invalidSyntax",
+            ScimType::InvalidValue => "invalidValue",
+            ScimType::NoTarget => "noTarget",
+            ScimType::InvalidPath => "invalidPath",
+        }
+    }
+}
+
 /// A SCIM error: the status, the `scimType` where RFC 7644 defines one, and a detail that
 /// never carries internal text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScimError {
     /// The HTTP status.
     pub status: StatusCode,
-    /// `invalidFilter`, `uniqueness`, `mutability`, `invalidSyntax`, `invalidValue`,
-    /// `noTarget`, `tooMany`, `invalidPath`, or none.
-    pub scim_type: Option<&'static str>,
+    /// The `scimType`, where RFC 7644 defines one for the failure.
+    pub scim_type: Option<ScimType>,
     /// What went wrong, for a person.
     pub detail: String,
     /// Seconds to wait, for 429 and 503.
@@ -29,7 +62,7 @@ pub struct ScimError {
 }
 
 impl ScimError {
-    fn new(status: StatusCode, scim_type: Option<&'static str>, detail: impl Into<String>) -> Self {
+    fn new(status: StatusCode, scim_type: Option<ScimType>, detail: impl Into<String>) -> Self {
         Self {
             status,
             scim_type,
@@ -44,7 +77,7 @@ impl ScimError {
     }
 
     /// 400 with `scimType`.
-    pub fn bad(scim_type: &'static str, detail: impl Into<String>) -> Self {
+    pub fn bad(scim_type: ScimType, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, Some(scim_type), detail)
     }
 
@@ -55,7 +88,7 @@ impl ScimError {
 
     /// 409 `uniqueness`.
     pub fn uniqueness(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, Some("uniqueness"), detail)
+        Self::new(StatusCode::CONFLICT, Some(ScimType::Uniqueness), detail)
     }
 
     /// 501: an operation this service does not offer.
@@ -71,9 +104,18 @@ impl ScimError {
             "detail": self.detail,
         });
         if let Some(t) = self.scim_type {
-            body["scimType"] = json!(t);
+            body["scimType"] = json!(t.as_str());
         }
         body
+    }
+}
+
+/// At most 200 characters of what a client sent, for an error's detail.
+pub fn clip(s: &str) -> String {
+    const MAX: usize = 200;
+    match s.char_indices().nth(MAX) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_owned(),
     }
 }
 
@@ -81,9 +123,9 @@ impl From<ApiError> for ScimError {
     fn from(e: ApiError) -> Self {
         let (status, _, message) = e.parts();
         let scim_type = match &e {
-            ApiError::BadRequest(_) => Some("invalidValue"),
-            ApiError::MalformedJson(_) => Some("invalidSyntax"),
-            ApiError::Duplicate(_) => Some("uniqueness"),
+            ApiError::BadRequest(_) => Some(ScimType::InvalidValue),
+            ApiError::MalformedJson(_) => Some(ScimType::InvalidSyntax),
+            ApiError::Duplicate(_) => Some(ScimType::Uniqueness),
             _ => None,
         };
         let mut out = Self::new(status, scim_type, message);

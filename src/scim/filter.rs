@@ -3,7 +3,7 @@
 //! `emails[type eq "work"].value`, joined by `and`. Attribute names and operators are
 //! case-insensitive; anything else is a 400 `invalidFilter`.
 
-use super::error::ScimError;
+use super::error::{clip, ScimError, ScimType};
 use super::resource::USER_SCHEMA;
 
 /// What a clause compares.
@@ -29,7 +29,7 @@ pub struct Clause {
 }
 
 fn invalid(why: impl Into<String>) -> ScimError {
-    ScimError::bad("invalidFilter", why)
+    ScimError::bad(ScimType::InvalidFilter, why)
 }
 
 /// Parses a filter into its clauses, all of which must hold.
@@ -41,7 +41,8 @@ pub fn parse(filter: &str) -> Result<Vec<Clause>, ScimError> {
         let (op, after) = word(after);
         if !op.eq_ignore_ascii_case("eq") {
             return Err(invalid(format!(
-                "only eq is supported, joined by and (found '{op}')"
+                "only eq is supported, joined by and (found '{}')",
+                clip(op)
             )));
         }
         let (value, after) = literal(after)?;
@@ -53,7 +54,12 @@ pub fn parse(filter: &str) -> Result<Vec<Clause>, ScimError> {
         match joiner {
             "" => return Ok(clauses),
             j if j.eq_ignore_ascii_case("and") => rest = after,
-            other => return Err(invalid(format!("only and joins clauses (found '{other}')"))),
+            other => {
+                return Err(invalid(format!(
+                    "only and joins clauses (found '{}')",
+                    clip(other)
+                )))
+            }
         }
     }
 }
@@ -127,7 +133,8 @@ fn target(path: &str) -> Result<Target, ScimError> {
         "id" => Ok(Target::Id),
         "emails.value" | "emails" | "emails[typeeq\"work\"].value" => Ok(Target::Email),
         _ => Err(invalid(format!(
-            "'{path}' cannot be filtered: use userName, externalId, id or emails.value with eq"
+            "'{}' cannot be filtered: use userName, externalId, id or emails.value with eq",
+            clip(path)
         ))),
     }
 }
@@ -176,7 +183,7 @@ mod tests {
             r#"emails[type eq "home"].value eq "x""#,
         ] {
             let e = parse(bad).unwrap_err();
-            assert_eq!(e.scim_type, Some("invalidFilter"), "{bad}");
+            assert_eq!(e.scim_type, Some(ScimType::InvalidFilter), "{bad}");
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use serde_json::{json, Map, Value as Json};
 
-use super::error::ScimError;
+use super::error::{ScimError, ScimType};
 use crate::domain::{BubbleId, Kind, User, FIELDS};
 
 /// The core User schema.
@@ -85,10 +85,7 @@ pub fn to_resource(user: &User, base: &str) -> Json {
     if let Some(e) = external_id(&user.bubble_id) {
         r.insert("externalId".into(), json!(e));
     }
-    let user_name = text("username")
-        .or_else(|| text("email"))
-        .unwrap_or_else(|| user.bubble_id.to_string());
-    r.insert("userName".into(), json!(user_name));
+    r.insert("userName".into(), json!(user.login_name()));
     let mut name = Map::new();
     for (sub, field) in [("givenName", "firstName"), ("familyName", "lastName")] {
         if let Some(v) = text(field) {
@@ -150,17 +147,23 @@ pub fn etag(version: u64) -> String {
 /// What a resource says of each writable native field: its value, or `null` where the
 /// resource leaves it out. `userName` is required.
 pub fn native_view(resource: &Json) -> Result<Map<String, Json>, ScimError> {
-    let obj = resource
-        .as_object()
-        .ok_or_else(|| ScimError::bad("invalidSyntax", "a User resource is a JSON object"))?;
+    let obj = resource.as_object().ok_or_else(|| {
+        ScimError::bad(ScimType::InvalidSyntax, "a User resource is a JSON object")
+    })?;
     let mut view = Map::new();
     let user_name = obj
         .get("userName")
         .and_then(Json::as_str)
         .filter(|u| !u.is_empty())
-        .ok_or_else(|| ScimError::bad("invalidValue", "userName is required"))?;
+        .ok_or_else(|| ScimError::bad(ScimType::InvalidValue, "userName is required"))?;
     view.insert("username".into(), json!(user_name));
-    let name = obj.get("name");
+    let name = obj.get("name").filter(|n| !n.is_null());
+    if name.is_some_and(|n| !n.is_object()) {
+        return Err(ScimError::bad(
+            ScimType::InvalidValue,
+            "name is an object: {\"givenName\": …, \"familyName\": …}",
+        ));
+    }
     for (sub, field) in [("givenName", "firstName"), ("familyName", "lastName")] {
         let v = name.and_then(|n| n.get(sub)).cloned().unwrap_or(Json::Null);
         view.insert(field.into(), v);
@@ -170,12 +173,12 @@ pub fn native_view(resource: &Json) -> Result<Map<String, Json>, ScimError> {
         obj.get("displayName").cloned().unwrap_or(Json::Null),
     );
     view.insert("enabled".into(), boolean(obj.get("active")));
-    view.insert("email".into(), pick(obj.get("emails"), "work"));
+    view.insert("email".into(), pick(obj, "emails", Keep::Any("work"))?);
     view.insert(
         "mobilePhone".into(),
-        pick(obj.get("phoneNumbers"), "mobile"),
+        pick(obj, "phoneNumbers", Keep::Only("mobile"))?,
     );
-    view.insert("avatar".into(), pick(obj.get("photos"), "photo"));
+    view.insert("avatar".into(), pick(obj, "photos", Keep::Any("photo"))?);
     let ext = obj.get(EXTENSION);
     for (field, writable) in EXTENSION_FIELDS {
         if !writable {
@@ -205,24 +208,68 @@ pub fn boolean(v: Option<&Json>) -> Json {
     }
 }
 
-/// The value of a multi-valued attribute the service keeps one of: the primary entry, else
-/// the one of `kind`, else the first.
-fn pick(list: Option<&Json>, kind: &str) -> Json {
-    let Some(items) = list.and_then(Json::as_array) else {
-        return Json::Null;
+/// Which entry of a multi-valued attribute the service keeps.
+#[derive(Clone, Copy)]
+enum Keep {
+    /// The primary entry, else the one of this type, else the first (an e-mail or a photo
+    /// is one whatever its type).
+    Any(&'static str),
+    /// The primary or first entry of this type or of none: a work number is not a mobile
+    /// one, so it is accepted and not kept.
+    Only(&'static str),
+}
+
+/// The value of the multi-valued attribute `attr` the service keeps one of; a value of the
+/// wrong shape, or two primary entries, is 400 `invalidValue`.
+fn pick(obj: &Map<String, Json>, attr: &str, keep: Keep) -> Result<Json, ScimError> {
+    let items = match obj.get(attr) {
+        None | Some(Json::Null) => return Ok(Json::Null),
+        Some(Json::Array(items)) if items.iter().all(Json::is_object) => items,
+        Some(_) => {
+            return Err(ScimError::bad(
+                ScimType::InvalidValue,
+                format!("{attr} is a list of objects like [{{\"value\": …, \"type\": …}}]"),
+            ))
+        }
     };
-    let primary = items
-        .iter()
-        .find(|i| boolean(i.get("primary")) == json!(true));
-    let typed = items
-        .iter()
-        .find(|i| i.get("type").and_then(Json::as_str) == Some(kind));
-    primary
-        .or(typed)
-        .or(items.first())
+    let primary = |i: &&Json| boolean(i.get("primary")) == json!(true);
+    if items.iter().filter(primary).count() > 1 {
+        return Err(ScimError::bad(
+            ScimType::InvalidValue,
+            format!("{attr}: at most one entry is primary"),
+        ));
+    }
+    let of_type = |i: &&Json, kind: &str| {
+        i.get("type")
+            .and_then(Json::as_str)
+            .is_some_and(|t| t.eq_ignore_ascii_case(kind))
+    };
+    let chosen = match keep {
+        Keep::Any(kind) => items
+            .iter()
+            .find(primary)
+            .or_else(|| items.iter().find(|i| of_type(i, kind)))
+            .or(items.first()),
+        Keep::Only(kind) => {
+            let kept = |i: &&Json| of_type(i, kind) || i.get("type").is_none_or(Json::is_null);
+            let mut candidates = items.iter().filter(kept);
+            let first = candidates.clone().next();
+            candidates.find(primary).or(first)
+        }
+    };
+    Ok(chosen
         .and_then(|i| i.get("value"))
         .cloned()
-        .unwrap_or(Json::Null)
+        .unwrap_or(Json::Null))
+}
+
+/// What the stored `user` says of each writable native field, as [`native_view`] reads a
+/// body: the base a `PUT` or a create over a deleted user is compared with. Its `username`
+/// is the stored one, not the name the resource shows, so a `userName` that is sent is kept.
+pub fn stored_view(user: &User, base: &str) -> Result<Map<String, Json>, ScimError> {
+    let mut view = native_view(&to_resource(user, base))?;
+    view.insert("username".into(), json!(user.username()));
+    Ok(view)
 }
 
 /// The native fields whose value differs from `before` to `after`: the merge patch that
@@ -274,13 +321,64 @@ mod tests {
         assert_eq!(boolean(Some(&json!("TRUE"))), json!(true));
     }
 
+    fn picked(attr: &str, list: Json, keep: Keep) -> Result<Json, ScimError> {
+        let obj = json!({ attr: list });
+        pick(obj.as_object().unwrap(), attr, keep)
+    }
+
     #[test]
     fn the_primary_or_work_email_is_the_one_kept() {
         let emails =
             json!([{"value": "h@x.io", "type": "home"}, {"value": "w@x.io", "type": "work"}]);
-        assert_eq!(pick(Some(&emails), "work"), json!("w@x.io"));
+        assert_eq!(
+            picked("emails", emails, Keep::Any("work")).unwrap(),
+            json!("w@x.io")
+        );
         let primary = json!([{"value": "h@x.io", "type": "home", "primary": true}, {"value": "w@x.io", "type": "work"}]);
-        assert_eq!(pick(Some(&primary), "work"), json!("h@x.io"));
+        assert_eq!(
+            picked("emails", primary, Keep::Any("work")).unwrap(),
+            json!("h@x.io")
+        );
+    }
+
+    #[test]
+    fn only_a_mobile_or_untyped_number_is_kept_as_the_mobile_phone() {
+        let work = json!([{"value": "1", "type": "work"}]);
+        assert_eq!(
+            picked("phoneNumbers", work, Keep::Only("mobile")).unwrap(),
+            Json::Null
+        );
+        let both = json!([{"value": "1", "type": "work", "primary": true}, {"value": "2", "type": "Mobile"}]);
+        assert_eq!(
+            picked("phoneNumbers", both, Keep::Only("mobile")).unwrap(),
+            json!("2")
+        );
+        let untyped = json!([{"value": "3"}]);
+        assert_eq!(
+            picked("phoneNumbers", untyped, Keep::Only("mobile")).unwrap(),
+            json!("3")
+        );
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_shape_or_two_primaries_is_refused() {
+        for (attr, list) in [
+            ("emails", json!("a@x.io")),
+            ("emails", json!(["a@x.io"])),
+            ("emails", json!({"value": "a@x.io"})),
+            (
+                "emails",
+                json!([{"value": "a@x.io", "primary": true}, {"value": "b@x.io", "primary": "True"}]),
+            ),
+        ] {
+            let e = picked(attr, list.clone(), Keep::Any("work")).unwrap_err();
+            assert_eq!(e.scim_type, Some(ScimType::InvalidValue), "{list}");
+        }
+        let r = json!({"userName": "a", "name": "Ann Lee"});
+        assert_eq!(
+            native_view(&r).unwrap_err().scim_type,
+            Some(ScimType::InvalidValue)
+        );
     }
 
     #[test]

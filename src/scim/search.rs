@@ -1,6 +1,8 @@
 //! `GET /Users`: a filter answered from an index in at most 2 storage requests, or a page of
 //! active users in creation order (the native list's cost) by `startIndex`/`count` within
-//! the 10,000-item window, or by RFC 9865 cursors beyond it. `count=0` answers the total.
+//! the 10,000-item window, or by RFC 9865 cursors beyond it. `count=0` answers the total
+//! (of the matches, with a filter); `count` is clamped to 0–100, `startIndex` below 1 reads
+//! as 1, and both apply to a filter's matches too.
 //! `attributes` and `excludedAttributes` shape every resource.
 
 use axum::extract::{RawQuery, State};
@@ -9,7 +11,7 @@ use http::{HeaderMap, StatusCode};
 use serde_json::{json, Map, Value as Json};
 use uuid::Uuid;
 
-use super::error::ScimError;
+use super::error::{ScimError, ScimType};
 use super::filter::{self, Clause, Target};
 use super::resource::{external_id, to_resource, EXTENSION, USER_SCHEMA};
 use super::wire::{base_url, respond};
@@ -31,25 +33,24 @@ pub async fn list(
 ) -> Result<Response, ScimError> {
     let base = base_url(&headers);
     let params = Params::parse(query.as_deref())
-        .map_err(|_| ScimError::bad("invalidValue", "the query is not valid UTF-8"))?;
+        .map_err(|_| ScimError::bad(ScimType::InvalidValue, "the query is not valid UTF-8"))?;
     let shape = Shape::of(&params);
-    let count = match params.get("count") {
-        Some(c) => c
-            .parse::<i64>()
-            .map_err(|_| ScimError::bad("invalidValue", "count is a whole number"))?
-            .clamp(0, MAX_PAGE_SIZE as i64) as usize,
-        None => MAX_PAGE_SIZE,
-    };
+    let count = integer(&params, "count")?.map_or(MAX_PAGE_SIZE, |c| {
+        usize::try_from(c.clamp(0, MAX_PAGE_SIZE as i64)).unwrap_or(0)
+    });
+    // RFC 7644 §3.4.2.4: a startIndex below 1 is read as 1.
+    let start = integer(&params, "startIndex")?
+        .map_or(1, |s| usize::try_from(s.max(1)).unwrap_or(usize::MAX));
     if let Some(filter) = params.get("filter") {
         let clauses = filter::parse(filter)?;
-        let found: Vec<Json> = lookup(&app, &clauses)
-            .await?
+        let found = lookup(&app, &clauses).await?;
+        let resources = found
             .iter()
-            .filter(|_| count > 0)
+            .skip(start - 1)
+            .take(count)
             .map(|u| shape.apply(to_resource(u, &base)))
             .collect();
-        let total = found.len();
-        return Ok(page(total, 1, found, None));
+        return Ok(page(found.len(), start, resources, None));
     }
     let total = app.store.count_active();
     if count == 0 {
@@ -58,14 +59,9 @@ pub async fn list(
     let cursor = params.get("cursor");
     let (after, skip, start) = match cursor {
         None => {
-            let start = params
-                .get("startIndex")
-                .and_then(|s| s.parse::<i64>().ok())
-                .unwrap_or(1)
-                .max(1) as usize;
             if start > PAGE_WINDOW {
                 return Err(ScimError::bad(
-                    "invalidValue",
+                    ScimType::InvalidValue,
                     format!("startIndex reaches past {PAGE_WINDOW}: paginate with cursor"),
                 ));
             }
@@ -77,7 +73,10 @@ pub async fn list(
                 .cursors
                 .open_position(CURSOR_LIST, sealed)
                 .ok_or_else(|| {
-                    ScimError::bad("invalidValue", "cursor is not one this service issued")
+                    ScimError::bad(
+                        ScimType::InvalidValue,
+                        "cursor is not one this service issued",
+                    )
                 })?;
             (Some(after), 0, 1)
         }
@@ -101,6 +100,28 @@ pub async fn list(
     Ok(page(total? as usize, start, resources, next))
 }
 
+/// A whole-number parameter: `None` when absent; one too large for 64 bits reads as the
+/// largest (the caller clamps it, as RFC 7644 asks); anything else is 400 `invalidValue`.
+fn integer(params: &Params, name: &str) -> Result<Option<i64>, ScimError> {
+    let Some(raw) = params.get(name) else {
+        return Ok(None);
+    };
+    let digits = raw.strip_prefix('-').unwrap_or(raw);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ScimError::bad(
+            ScimType::InvalidValue,
+            format!("{name} is a whole number"),
+        ));
+    }
+    Ok(Some(raw.parse::<i64>().unwrap_or(
+        if raw.starts_with('-') {
+            i64::MIN
+        } else {
+            i64::MAX
+        },
+    )))
+}
+
 fn page(total: usize, start: usize, resources: Vec<Json>, next: Option<String>) -> Response {
     let mut body = json!({
         "schemas": [LIST_SCHEMA],
@@ -116,7 +137,8 @@ fn page(total: usize, start: usize, resources: Vec<Json>, next: Option<String>) 
 }
 
 /// The user the clauses describe, found through the most selective one's index (`id`, then
-/// `externalId`, then e-mail, then `userName`), then checked against every clause.
+/// `externalId`, then e-mail, then `userName`: the name a user shows is the username it
+/// holds), then checked against every clause.
 async fn lookup(app: &AppState, clauses: &[Clause]) -> Result<Vec<User>, ScimError> {
     let by = |t: Target| clauses.iter().find(|c| c.target == t);
     let found = if let Some(c) = by(Target::Id) {
@@ -145,13 +167,10 @@ async fn lookup(app: &AppState, clauses: &[Clause]) -> Result<Vec<User>, ScimErr
         }
     } else {
         let c = by(Target::UserName).expect("a filter has a clause");
-        let mut lookups = Vec::new();
-        for field in UniqueField::ALL {
-            if let Ok(v) = field.parse(&c.value) {
-                lookups.push(Lookup::Unique(field, field.key(&v)));
-            }
-        }
-        app.store.find_active_any(&lookups).await?
+        let key = UniqueField::Username.key(&c.value);
+        app.store
+            .find_active(&Lookup::Unique(UniqueField::Username, key))
+            .await?
     };
     Ok(found
         .into_iter()
@@ -169,10 +188,7 @@ fn holds(user: &User, clause: &Clause) -> bool {
         Target::Id => user.id.to_string().eq_ignore_ascii_case(&clause.value),
         Target::ExternalId => external_id(&user.bubble_id) == Some(clause.value.as_str()),
         Target::Email => same(UniqueField::Email, user.email()),
-        Target::UserName => match user.username() {
-            Some(name) => same(UniqueField::Username, Some(name)),
-            None => same(UniqueField::Email, user.email()),
-        },
+        Target::UserName => same(UniqueField::Username, Some(user.login_name())),
     }
 }
 

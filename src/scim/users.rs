@@ -10,10 +10,10 @@ use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
 use super::discovery;
-use super::error::ScimError;
+use super::error::{ScimError, ScimType};
 use super::resource::{
-    changes, etag, external_id, made_up_bubble_id, native_view, scim_path, to_resource,
-    MADE_UP_PREFIX,
+    changes, etag, external_id, made_up_bubble_id, native_view, scim_path, stored_view,
+    to_resource, MADE_UP_PREFIX,
 };
 use super::search::Shape;
 use super::wire::{base_url, respond};
@@ -100,7 +100,7 @@ pub async fn create(State(app): State<AppState>, headers: HeaderMap, body: Bytes
             return Err(ScimError::uniqueness("this externalId is already used"))
         }
         Some(deleted) => {
-            let before = native_view(&to_resource(&deleted, &base))?;
+            let before = stored_view(&deleted, &base)?;
             let patch = to_patch(&changes(&before, &view))?;
             let intent = Intent::Upsert(&bubble, &patch);
             app.store
@@ -132,7 +132,7 @@ pub async fn read(
 ) -> Answer {
     let user = find(&app, &id).await?;
     let params = Params::parse(query.as_deref())
-        .map_err(|_| ScimError::bad("invalidValue", "the query is not valid UTF-8"))?;
+        .map_err(|_| ScimError::bad(ScimType::InvalidValue, "the query is not valid UTF-8"))?;
     let shape = Shape::of(&params);
     Ok(resource(
         StatusCode::OK,
@@ -156,7 +156,7 @@ pub async fn replace(
         None | Some(Json::Null) => current.bubble_id.clone(),
         Some(v) => external(v)?,
     };
-    let before = native_view(&to_resource(&current, &base))?;
+    let before = stored_view(&current, &base)?;
     let after = native_view(&body)?;
     write(&app, &headers, current, &before, &after, target, &base).await
 }
@@ -274,14 +274,15 @@ fn resource(status: StatusCode, user: &User, base: &str, shape: &Shape, created:
 fn external(v: &Json) -> Result<BubbleId, ScimError> {
     let s = v
         .as_str()
-        .ok_or_else(|| ScimError::bad("invalidValue", "externalId must be a string"))?;
+        .ok_or_else(|| ScimError::bad(ScimType::InvalidValue, "externalId must be a string"))?;
     if s.starts_with(MADE_UP_PREFIX) {
         return Err(ScimError::bad(
-            "invalidValue",
+            ScimType::InvalidValue,
             format!("externalId cannot start with {MADE_UP_PREFIX} (the service's own ids)"),
         ));
     }
-    BubbleId::parse(s).map_err(|why| ScimError::bad("invalidValue", format!("externalId {why}")))
+    BubbleId::parse(s)
+        .map_err(|why| ScimError::bad(ScimType::InvalidValue, format!("externalId {why}")))
 }
 
 /// The native merge patch; a field's problem names its SCIM attribute.
@@ -292,7 +293,7 @@ fn to_patch(fields: &Json) -> Result<Patch, ScimError> {
             .map(|i| format!("{} {}", scim_path(&i.field), i.reason))
             .collect::<Vec<_>>()
             .join("; ");
-        ScimError::bad("invalidValue", detail)
+        ScimError::bad(ScimType::InvalidValue, detail)
     })
 }
 
@@ -316,11 +317,11 @@ fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<Json, ScimError> {
         ));
     }
     serde_json::from_slice(body)
-        .map_err(|_| ScimError::bad("invalidSyntax", "the body is not valid JSON"))
+        .map_err(|_| ScimError::bad(ScimType::InvalidSyntax, "the body is not valid JSON"))
         .and_then(|j: Json| {
             j.is_object()
                 .then_some(j)
-                .ok_or_else(|| ScimError::bad("invalidSyntax", "the body is a JSON object"))
+                .ok_or_else(|| ScimError::bad(ScimType::InvalidSyntax, "the body is a JSON object"))
         })
 }
 
@@ -345,7 +346,7 @@ mod tests {
     #[test]
     fn an_external_id_of_the_services_making_is_refused() {
         let e = external(&json!("scim:123")).unwrap_err();
-        assert_eq!(e.scim_type, Some("invalidValue"));
+        assert_eq!(e.scim_type, Some(ScimType::InvalidValue));
         assert!(external(&json!("okta-00u1")).is_ok());
         assert!(external(&json!("has space")).is_err());
     }
