@@ -74,9 +74,13 @@ async fn feed(app: &AppState, params: &Params, from: &str) -> Result<Reply, ApiE
             )
         })?;
     // Deletions older than retention are erased: a walk from before the horizon would miss
-    // them. A walk from the epoch is a full sync, which needs none of them.
+    // them. A walk from 1970, or from before the directory first held a user, is a full
+    // sync, which needs none of them.
     if from.millis() > 0 && from < app.retention.horizon() {
-        return Err(ApiError::FeedHorizon(app.retention.period_days()));
+        let before_any_user = app.store.epoch().await?.is_some_and(|epoch| from < epoch);
+        if !before_any_user {
+            return Err(ApiError::FeedHorizon(app.retention.period_days()));
+        }
     }
     let floor = from.to_rfc3339();
     let spec = ListSpec {

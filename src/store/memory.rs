@@ -10,8 +10,8 @@ use uuid::Uuid;
 use super::positions::{active_key, feed_key, feed_key_of, history_key};
 use super::{Lookup, Slice, StoreError, UserStore, Window};
 use crate::domain::{
-    BubbleId, DeletionRecord, DomainError, Intent, Plan, Relation, Retention, Transition,
-    UniqueField, User, UserRef,
+    BubbleId, DeletionRecord, DomainError, Intent, Plan, Relation, Retention, Timestamp,
+    Transition, UniqueField, User, UserRef,
 };
 
 #[derive(Default)]
@@ -25,6 +25,8 @@ struct State {
     history: BTreeMap<String, DeletionRecord>,
     /// Deleted users by (`deletedAt`, `bubbleId`): the next to pass retention first.
     deleted: BTreeMap<String, BubbleId>,
+    /// When the first user was created.
+    epoch: Option<Timestamp>,
 }
 
 /// An in-process [`UserStore`], for local runs and tests.
@@ -105,6 +107,7 @@ impl State {
         if arrives && (taken_id || (t.is_move() && self.users.contains_key(me))) {
             return Err(DomainError::BubbleIdTaken.into());
         }
+        self.epoch.get_or_insert(t.new.created_at);
         for g in t.claims() {
             if self
                 .guards
@@ -256,6 +259,10 @@ impl UserStore for MemoryStore {
             keys.iter().map(|b| state.users[b].clone()).collect(),
             next,
         ))
+    }
+
+    async fn epoch(&self) -> Result<Option<Timestamp>, StoreError> {
+        Ok(self.lock().epoch)
     }
 
     async fn count_active(&self) -> Result<u64, StoreError> {

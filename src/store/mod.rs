@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::domain::{
-    BubbleId, DeletionRecord, DomainError, Intent, Relation, UniqueField, User, UserRef,
+    BubbleId, DeletionRecord, DomainError, Intent, Relation, Timestamp, UniqueField, User, UserRef,
 };
 
 pub mod batch;
@@ -190,4 +190,9 @@ pub trait UserStore: Send + Sync {
 
     /// The number of active users.
     async fn count_active(&self) -> Result<u64, StoreError>;
+
+    /// When this directory first held a user, if the store knows: recorded once, when a
+    /// store finds the directory has never held one, and so never after any user's
+    /// `createdAt`. A directory that held users before the record existed has none.
+    async fn epoch(&self) -> Result<Option<Timestamp>, StoreError>;
 }

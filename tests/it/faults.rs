@@ -389,6 +389,9 @@ impl UserStore for Hung {
     async fn count_active(&self) -> Result<u64, StoreError> {
         self.0.count_active().await
     }
+    async fn epoch(&self) -> Result<Option<users_api::domain::Timestamp>, StoreError> {
+        self.0.epoch().await
+    }
     async fn find_active(&self, lookup: &Lookup) -> Result<Option<User>, StoreError> {
         self.0.find_active(lookup).await
     }

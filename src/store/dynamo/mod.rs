@@ -10,6 +10,7 @@
 
 mod blind;
 mod client;
+mod epoch;
 mod erase;
 mod errors;
 mod expiry;
@@ -41,7 +42,7 @@ use self::shard_merge::Want;
 pub use self::store::DynamoStore;
 use super::retry::Backoff;
 use super::{Lookup, Slice, StoreError, UserStore, Window};
-use crate::domain::{BubbleId, DeletionRecord, Guard, Intent, Relation, User, UserRef};
+use crate::domain::{BubbleId, DeletionRecord, Guard, Intent, Relation, Timestamp, User, UserRef};
 
 /// What the merge is asked for: a page after a position is held to the read bounds; a page
 /// at an offset must be exact.
@@ -334,6 +335,10 @@ impl UserStore for DynamoStore {
         window: Window<'_>,
     ) -> Result<Slice<User>, StoreError> {
         lists::related(self, schema::relation_def(relation), value, window).await
+    }
+
+    async fn epoch(&self) -> Result<Option<Timestamp>, StoreError> {
+        self.read_epoch().await
     }
 
     async fn count_active(&self) -> Result<u64, StoreError> {

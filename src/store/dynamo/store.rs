@@ -1,10 +1,13 @@
 //! The DynamoDB store's handle: its client, its two tables and its settings. Each of the
 //! sibling modules adds the operations of one concern to it.
 
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, OnceLock};
+
 use aws_sdk_dynamodb::Client;
 
 use super::schema;
-use crate::domain::Retention;
+use crate::domain::{Retention, Timestamp};
 
 /// A [`UserStore`] on two DynamoDB tables (see [`schema`]).
 #[derive(Clone)]
@@ -14,6 +17,17 @@ pub struct DynamoStore {
     pub(super) meta: String,
     pub(super) shards: u32,
     pub(super) retention: Retention,
+    /// What this instance knows of the directory's epoch.
+    pub(super) epoch: Arc<EpochCache>,
+}
+
+/// What an instance knows of the directory's epoch (see `epoch.rs`).
+#[derive(Debug, Default)]
+pub struct EpochCache {
+    /// The epoch, once read.
+    pub(super) known: OnceLock<Timestamp>,
+    /// Whether this instance has made sure the epoch is recorded where it can be.
+    pub(super) checked: AtomicBool,
 }
 
 impl DynamoStore {
@@ -30,6 +44,7 @@ impl DynamoStore {
             meta: meta.into(),
             shards: shards.max(1),
             retention: Retention::default(),
+            epoch: Arc::default(),
         }
     }
 
@@ -51,6 +66,7 @@ impl DynamoStore {
             .await?;
         schema::meta_table()
             .create_if_missing(&self.client, &self.meta)
-            .await
+            .await?;
+        self.mark_epoch().await.map_err(|e| e.to_string())
     }
 }
