@@ -80,12 +80,17 @@ lint: tools $(CHECKOV)
 	AWS_DEFAULT_REGION=us-east-1 sam validate --lint
 	.venv-checkov/bin/checkov -f template.yaml --framework cloudformation --quiet --compact --skip-download
 
+# Every step records its counts in target/test-counts; the last line is their total, alone
+# in the plain form a reader of runner output takes for the whole run's.
 test: lint $(SCIM_TOOLS)
 	mkdir -p target
+	rm -f target/test-counts
 	scripts/with-dynamodb.sh 0 cargo test --tests 2>&1 | tee target/test.log
+	awk '/^test result:/ {p += $$4; f += $$6} END {print "rust", p, f}' target/test.log >> target/test-counts
 	scripts/clients.sh
 	scripts/dev_loop_check.sh
-	@awk '/^test result:/ {p += $$4; f += $$6} END {printf "tests: %d passed, %d failed\n", p, f}' target/test.log
+	@awk '{printf "%s%s %d/%d", (NR > 1 ? ", " : "counted (passed/failed): "), $$1, $$2, $$3} END {print ""}' target/test-counts
+	@awk '{p += $$2; f += $$3} END {printf "%d passed, %d failed\n", p, f}' target/test-counts
 
 bench: tools
 	scripts/bench.sh

@@ -97,3 +97,4 @@ print("the listener heard " + ", ".join(f"{t} v{v}" for t, v in got)
       + "; delivered " + ", ".join(f"{d:.2f}" for d in delays) + " s after each write")
 PY
 rm -f "$sent"
+scripts/count.sh dev-loop "$(grep -c "^echo \"== " "$0")" 0
