@@ -28,7 +28,7 @@ struct Timed {
 
 #[async_trait]
 impl Sink for Timed {
-    async fn put(&self, events: &[ChangeEvent]) -> Vec<Result<(), String>> {
+    async fn put(&self, events: &[ChangeEvent]) -> Vec<Result<(), users_api::events::EventError>> {
         let now = Instant::now();
         *self.calls.lock().unwrap() += 1;
         let mut arrivals = self.arrivals.lock().unwrap();

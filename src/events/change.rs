@@ -4,7 +4,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::record::{image_item, StreamRecord};
+use super::error::EventError;
+use super::record::{image_item, RecordKind, StreamRecord};
 use crate::domain::{changed_fields, classify, ChangeKind, Timestamp, User, FIELDS};
 use crate::store::dynamo::item::{user_from_item, Item, MOVE_CHANGES};
 
@@ -72,13 +73,18 @@ impl ChangeEvent {
 
 /// The event a record makes, if any. An image this code cannot read is an error (a poison
 /// record); a write that changed no public field, and the removal half of a move, make none.
-pub fn event_for(record: &StreamRecord) -> Result<Option<ChangeEvent>, String> {
-    let image = |which: &Option<serde_json::Map<String, Value>>| -> Result<Item, String> {
-        image_item(which.as_ref().ok_or("the record has no image")?)
+pub fn event_for(record: &StreamRecord) -> Result<Option<ChangeEvent>, EventError> {
+    let image = |which: &Option<serde_json::Map<String, Value>>| -> Result<Item, EventError> {
+        let image = which
+            .as_ref()
+            .ok_or_else(|| EventError::Unreadable("the record has no image".into()))?;
+        image_item(image)
     };
-    let user = |item: &Item| user_from_item(item).map_err(|e| format!("unreadable image: {e}"));
-    match record.event_name.as_str() {
-        "INSERT" => {
+    let user = |item: &Item| {
+        user_from_item(item).map_err(|e| EventError::Unreadable(format!("not a user: {e}")))
+    };
+    match record.kind {
+        RecordKind::Insert => {
             let item = image(&record.dynamodb.new_image)?;
             let new = user(&item)?;
             let (kind, changed) = match moved_fields(&item) {
@@ -93,7 +99,7 @@ pub fn event_for(record: &StreamRecord) -> Result<Option<ChangeEvent>, String> {
                 changed,
             )))
         }
-        "MODIFY" => {
+        RecordKind::Modify => {
             let old = user(&image(&record.dynamodb.old_image)?)?;
             let new = user(&image(&record.dynamodb.new_image)?)?;
             Ok(classify(Some(&old), &new).map(|(kind, changed)| {
@@ -102,8 +108,8 @@ pub fn event_for(record: &StreamRecord) -> Result<Option<ChangeEvent>, String> {
         }
         // The service removes an item only when a move puts it under its new key, and that
         // insert is the move's event.
-        "REMOVE" if !record.is_expiry() => Ok(None),
-        "REMOVE" => {
+        RecordKind::Remove if !record.is_expiry() => Ok(None),
+        RecordKind::Remove => {
             let old = user(&image(&record.dynamodb.old_image)?)?;
             if old.erased_at.is_some() {
                 // An erased tombstone leaving the table: its erasure was already published.
@@ -126,7 +132,6 @@ pub fn event_for(record: &StreamRecord) -> Result<Option<ChangeEvent>, String> {
                 changed,
             )))
         }
-        other => Err(format!("unknown stream event {other}")),
     }
 }
 
@@ -342,7 +347,10 @@ mod tests {
         let mut item = user_item(&created(json!({})), 4);
         item.insert("isAlgorep".into(), AttributeValue::S("yes".into()));
         let err = event_for(&record("INSERT", None, Some(item), Value::Null)).unwrap_err();
-        assert!(err.contains("isAlgorep"), "{err}");
+        assert!(
+            matches!(&err, EventError::Unreadable(why) if why.contains("isAlgorep")),
+            "{err}"
+        );
         assert!(event_for(&record("MODIFY", None, None, Value::Null)).is_err());
         assert!(event_for(&record("TRUNCATE", None, None, Value::Null)).is_err());
     }

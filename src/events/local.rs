@@ -2,21 +2,29 @@
 //! done by polling DynamoDB Local's Streams API (`GetRecords` answers the same record JSON
 //! that Lambda hands the function).
 //!
-//! Each shard is read in order; a batch that does not publish whole is tried again from the
-//! record that failed, and a record that fails [`ATTEMPTS`] times is logged as dead-lettered
-//! (by sequence number) and passed, as the on-failure destination does on AWS.
+//! Each shard is read in order. Delivery is at least once and in order per user: a batch
+//! that does not publish whole is tried again from the record that failed, after a backoff
+//! that doubles up to [`MAX_BACKOFF`], for as long as it takes; nothing is dead-lettered, so
+//! a listener that is down for a while misses nothing, as long as the stream still holds the
+//! record (DynamoDB keeps stream records 24 hours). A record after the failed one waits for
+//! it, and what the listener already took is not sent again. Only a record no retry can
+//! read (a poison record) is logged as dead-lettered and passed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use super::error::EventError;
 use super::local_http::LocalHttp;
 use super::publish::{publish, Sink, MAX_ENTRIES};
 use super::record::StreamRecord;
 
-/// Attempts at one record before it is dead-lettered.
-pub const ATTEMPTS: u32 = 3;
+/// The pause before a shard's batch is tried again after its first failure; it doubles.
+pub const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+/// The longest pause between two tries of a shard's batch.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 /// How a follower paces itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +63,21 @@ struct Shard {
     pending: Vec<StreamRecord>,
     /// When the oldest pending record was read.
     since: Option<Instant>,
-    attempts: u32,
+    /// Failed tries of the record at the head of `pending`.
+    failures: u32,
+    /// Not before this instant is the batch tried again.
+    retry_at: Option<Instant>,
+    /// Pending records whose events the sink already took (in a batch that then stopped).
+    delivered: HashSet<String>,
+}
+
+impl Shard {
+    /// The pause after `failures` failed tries in a row.
+    fn backoff(failures: u32) -> Duration {
+        FIRST_BACKOFF
+            .saturating_mul(1 << failures.saturating_sub(1).min(16))
+            .min(MAX_BACKOFF)
+    }
 }
 
 impl LocalStream {
@@ -68,7 +90,7 @@ impl LocalStream {
         }
     }
 
-    async fn call(&self, action: &str, body: Value) -> Result<Value, String> {
+    async fn call(&self, action: &str, body: Value) -> Result<Value, EventError> {
         let target = format!("DynamoDBStreams_20120810.{action}");
         // The local engine reads the credential's shape, not its signature.
         let auth = "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, \
@@ -82,14 +104,18 @@ impl LocalStream {
             .http
             .post(&self.endpoint, &headers, body.to_string())
             .await?;
-        let answer: Value = serde_json::from_slice(&answer).map_err(|e| e.to_string())?;
+        let answer: Value = serde_json::from_slice(&answer)
+            .map_err(|e| EventError::Stream(format!("{action}: {e}")))?;
         if !status.is_success() {
-            return Err(format!("{action}: {status} {}", answer["__type"]));
+            return Err(EventError::Stream(format!(
+                "{action}: {status} {}",
+                answer["__type"]
+            )));
         }
         Ok(answer)
     }
 
-    async fn stream_arn(&self) -> Result<Option<String>, String> {
+    async fn stream_arn(&self) -> Result<Option<String>, EventError> {
         let answer = self
             .call("ListStreams", json!({"TableName": self.table}))
             .await?;
@@ -100,7 +126,7 @@ impl LocalStream {
             .map(str::to_owned))
     }
 
-    async fn shard_ids(&self, arn: &str) -> Result<Vec<String>, String> {
+    async fn shard_ids(&self, arn: &str) -> Result<Vec<String>, EventError> {
         let answer = self
             .call("DescribeStream", json!({"StreamArn": arn}))
             .await?;
@@ -112,21 +138,24 @@ impl LocalStream {
             .collect())
     }
 
-    async fn iterator(&self, arn: &str, shard: &str, kind: &str) -> Result<String, String> {
+    async fn iterator(&self, arn: &str, shard: &str, kind: &str) -> Result<String, EventError> {
         let body = json!({"StreamArn": arn, "ShardId": shard, "ShardIteratorType": kind});
         let answer = self.call("GetShardIterator", body).await?;
         answer["ShardIterator"]
             .as_str()
             .map(str::to_owned)
-            .ok_or_else(|| "no shard iterator".into())
+            .ok_or_else(|| EventError::Stream("no shard iterator".into()))
     }
 
-    async fn records(&self, iterator: &str) -> Result<(Vec<StreamRecord>, Option<String>), String> {
+    async fn records(
+        &self,
+        iterator: &str,
+    ) -> Result<(Vec<StreamRecord>, Option<String>), EventError> {
         let answer = self
             .call("GetRecords", json!({"ShardIterator": iterator}))
             .await?;
         let records = serde_json::from_value(answer["Records"].clone())
-            .map_err(|e| format!("a stream record is not readable: {e}"))?;
+            .map_err(|e| EventError::Unreadable(format!("a stream record: {e}")))?;
         Ok((
             records,
             answer["NextShardIterator"].as_str().map(str::to_owned),
@@ -134,7 +163,7 @@ impl LocalStream {
     }
 
     /// Follows the stream for good, publishing on `sink`.
-    pub async fn follow(&self, sink: &dyn Sink, start: Start, pace: Pace) -> String {
+    pub async fn follow(&self, sink: &dyn Sink, start: Start, pace: Pace) -> Infallible {
         loop {
             if let Err(e) = self.follow_once(sink, start, pace).await {
                 tracing::warn!(error = %e, "stream follower restarting");
@@ -143,7 +172,12 @@ impl LocalStream {
         }
     }
 
-    async fn follow_once(&self, sink: &dyn Sink, start: Start, pace: Pace) -> Result<(), String> {
+    async fn follow_once(
+        &self,
+        sink: &dyn Sink,
+        start: Start,
+        pace: Pace,
+    ) -> Result<(), EventError> {
         let arn = loop {
             match self.stream_arn().await? {
                 Some(arn) => break arn,
@@ -185,13 +219,14 @@ impl LocalStream {
     }
 
     /// Reads what a shard has next, and publishes what it holds: whole calls at once, the
-    /// rest once the window has passed (or the shard is closed).
+    /// rest once the window has passed (or the shard is closed); after a failure, not
+    /// before the shard's backoff has passed.
     async fn step(
         &self,
         shard: &mut Shard,
         sink: &dyn Sink,
         window: Duration,
-    ) -> Result<(), String> {
+    ) -> Result<(), EventError> {
         if shard.pending.len() < BATCH_SIZE {
             if let Some(iterator) = shard.iterator.take() {
                 let (records, next) = self.records(&iterator).await?;
@@ -201,6 +236,9 @@ impl LocalStream {
                 shard.pending.extend(records);
                 shard.iterator = next;
             }
+        }
+        if shard.retry_at.is_some_and(|t| Instant::now() < t) {
+            return Ok(());
         }
         // Whole calls go at once; a part of a call waits for company until the window ends.
         let window_over =
@@ -213,27 +251,61 @@ impl LocalStream {
         if take == 0 {
             return Ok(());
         }
-        let outcome = publish(&shard.pending[..take], sink).await;
+        let undelivered: Vec<StreamRecord> = shard.pending[..take]
+            .iter()
+            .filter(|r| !shard.delivered.contains(r.sequence_number()))
+            .cloned()
+            .collect();
+        let outcome = publish(&undelivered, sink).await;
         let Some((seq, reason)) = outcome.failure else {
             shard.pending.drain(..take);
+            shard.delivered.clear();
             if shard.pending.is_empty() {
                 shard.since = None;
             }
-            shard.attempts = 0;
+            (shard.failures, shard.retry_at) = (0, None);
             return Ok(());
         };
+        shard.delivered.extend(outcome.delivered);
         let at = shard
             .pending
             .iter()
             .position(|r| r.sequence_number() == seq)
             .unwrap_or(0);
-        shard.pending.drain(..at);
-        shard.attempts = if at > 0 { 1 } else { shard.attempts + 1 };
-        if shard.attempts >= ATTEMPTS {
-            tracing::error!(sequence = %seq, reason = %reason, "record dead-lettered");
-            shard.pending.remove(0);
-            shard.attempts = 0;
+        for done in shard.pending.drain(..at) {
+            shard.delivered.remove(done.sequence_number());
         }
+        if matches!(reason, EventError::Unreadable(_)) {
+            // No retry can read it: passed over, as the on-failure destination takes it on AWS.
+            tracing::error!(sequence = %seq, reason = %reason, "record dead-lettered");
+            if !shard.pending.is_empty() {
+                shard.pending.remove(0);
+            }
+            (shard.failures, shard.retry_at) = (0, None);
+            return Ok(());
+        }
+        shard.failures = if at > 0 { 1 } else { shard.failures + 1 };
+        let pause = Shard::backoff(shard.failures);
+        shard.retry_at = Some(Instant::now() + pause);
+        tracing::warn!(
+            sequence = %seq,
+            reason = %reason,
+            failures = shard.failures,
+            retry_in_ms = pause.as_millis() as u64,
+            "events not delivered; trying again from this record"
+        );
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backoff_doubles_up_to_its_cap() {
+        let pauses: Vec<u128> = (1..=8).map(|n| Shard::backoff(n).as_millis()).collect();
+        assert_eq!(pauses, [200, 400, 800, 1600, 3200, 5000, 5000, 5000]);
+        assert_eq!(Shard::backoff(u32::MAX), MAX_BACKOFF);
     }
 }

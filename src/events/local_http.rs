@@ -9,6 +9,8 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
 
+use super::error::EventError;
+
 /// How long one local request may take.
 const TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -38,31 +40,31 @@ impl LocalHttp {
         url: &str,
         headers: &[(&str, &str)],
         body: String,
-    ) -> Result<(StatusCode, Bytes), String> {
+    ) -> Result<(StatusCode, Bytes), EventError> {
         let mut request = Request::post(url).header("content-type", "application/json");
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
         let request = request
             .body(Full::new(Bytes::from(body)))
-            .map_err(|e| format!("bad request to {url}: {e}"))?;
+            .map_err(|e| EventError::Http(format!("bad request to {url}: {e}")))?;
         let exchange = async {
             let response = self
                 .client
                 .request(request)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| EventError::Http(e.to_string()))?;
             let status = response.status();
             let body = response
                 .into_body()
                 .collect()
                 .await
-                .map_err(|e| e.to_string())?
+                .map_err(|e| EventError::Http(e.to_string()))?
                 .to_bytes();
             Ok((status, body))
         };
         tokio::time::timeout(TIMEOUT, exchange)
             .await
-            .map_err(|_| format!("no answer from {url} within {TIMEOUT:?}"))?
+            .map_err(|_| EventError::Http(format!("no answer from {url} within {TIMEOUT:?}")))?
     }
 }

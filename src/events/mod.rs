@@ -7,6 +7,7 @@
 //! [`publish::publish`] (ordered calls, partial failures retried).
 
 pub mod change;
+pub mod error;
 pub mod local;
 mod local_http;
 pub mod publish;
@@ -18,6 +19,7 @@ use std::time::Duration;
 use lambda_runtime::{service_fn, LambdaEvent};
 
 pub use change::{event_for, ChangeEvent, Detail};
+pub use error::EventError;
 pub use publish::{publish, BatchResponse, Outcome, Sink};
 pub use record::{StreamEvent, StreamRecord};
 
@@ -52,10 +54,9 @@ pub async fn run(handler: Handler) -> Result<(), lambda_runtime::Error> {
                 None => Box::new(sinks::LogSink),
             };
             let stream = local::LocalStream::new(&engine, &table);
-            Err(stream
+            match stream
                 .follow(sink.as_ref(), local::Start::Latest, LOCAL_PACE)
-                .await
-                .into())
+                .await {}
         }
     }
 }

@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use serde::Serialize;
 
 use super::change::{event_for, ChangeEvent};
+use super::error::EventError;
 use super::record::StreamRecord;
 
 /// The most events in one call to a sink.
@@ -25,7 +26,7 @@ const FIRST_PAUSE: Duration = Duration::from_millis(100);
 #[async_trait]
 pub trait Sink: Send + Sync {
     /// Puts `events` (at most [`MAX_ENTRIES`]); one result per event, in order.
-    async fn put(&self, events: &[ChangeEvent]) -> Vec<Result<(), String>>;
+    async fn put(&self, events: &[ChangeEvent]) -> Vec<Result<(), EventError>>;
 }
 
 /// What became of a batch.
@@ -38,7 +39,9 @@ pub struct Outcome {
     /// Calls made to the sink.
     pub calls: usize,
     /// The sequence number of the first record not published, and why.
-    pub failure: Option<(String, String)>,
+    pub failure: Option<(String, EventError)>,
+    /// The sequence numbers of the records whose events the sink took, in order.
+    pub delivered: Vec<String>,
 }
 
 /// Lambda's partial batch response (`ReportBatchItemFailures`).
@@ -117,7 +120,7 @@ async fn put_with_retries(
     call: &[(String, ChangeEvent)],
     sink: &dyn Sink,
     outcome: &mut Outcome,
-) -> Result<(), (String, String)> {
+) -> Result<(), (String, EventError)> {
     let mut pending: Vec<&(String, ChangeEvent)> = call.iter().collect();
     let mut pause = FIRST_PAUSE;
     for attempt in 1..=ATTEMPTS {
@@ -127,7 +130,10 @@ async fn put_with_retries(
         let mut failed = Vec::new();
         for (entry, result) in pending.iter().zip(results) {
             match result {
-                Ok(()) => outcome.published += 1,
+                Ok(()) => {
+                    outcome.published += 1;
+                    outcome.delivered.push(entry.0.clone());
+                }
                 Err(reason) => failed.push((*entry, reason)),
             }
         }

@@ -7,6 +7,7 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use super::error::EventError;
 use crate::store::dynamo::item::Item;
 
 /// A batch of stream records (Lambda's DynamoDB event).
@@ -20,14 +21,28 @@ pub struct StreamEvent {
 /// One change to one item.
 #[derive(Debug, Clone, Deserialize)]
 pub struct StreamRecord {
-    /// `INSERT`, `MODIFY` or `REMOVE`.
+    /// What happened to the item.
     #[serde(rename = "eventName")]
-    pub event_name: String,
+    pub kind: RecordKind,
     /// The images and the record's position in its shard.
     pub dynamodb: Change,
     /// Set on removals made by DynamoDB itself (time to live).
     #[serde(rename = "userIdentity", default)]
     pub user_identity: Option<Identity>,
+}
+
+/// What a record says happened to its item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum RecordKind {
+    /// The item was put where there was none.
+    #[serde(rename = "INSERT")]
+    Insert,
+    /// The item was changed.
+    #[serde(rename = "MODIFY")]
+    Modify,
+    /// The item was deleted.
+    #[serde(rename = "REMOVE")]
+    Remove,
 }
 
 /// The stream's view of the change (`NEW_AND_OLD_IMAGES`).
@@ -61,7 +76,7 @@ pub struct Identity {
 impl StreamRecord {
     /// Whether DynamoDB removed the item because its time to live passed.
     pub fn is_expiry(&self) -> bool {
-        self.event_name == "REMOVE"
+        self.kind == RecordKind::Remove
             && self
                 .user_identity
                 .as_ref()
@@ -75,11 +90,12 @@ impl StreamRecord {
 }
 
 /// An image in DynamoDB's JSON (`{"S": "…"}`, `{"N": "1"}`, …) as a table item.
-pub fn image_item(image: &Map<String, Value>) -> Result<Item, String> {
+pub fn image_item(image: &Map<String, Value>) -> Result<Item, EventError> {
     image
         .iter()
         .map(|(name, value)| Ok((name.clone(), attribute(value)?)))
-        .collect()
+        .collect::<Result<Item, String>>()
+        .map_err(EventError::Unreadable)
 }
 
 /// A table item in DynamoDB's JSON, as a stream record carries it: the inverse of
@@ -142,7 +158,9 @@ fn attribute(value: &Value) -> Result<AttributeValue, String> {
                 .map(attribute)
                 .collect::<Result<_, _>>()?,
         ),
-        "M" => AttributeValue::M(image_item(inner.as_object().ok_or("not a map")?)?),
+        "M" => AttributeValue::M(
+            image_item(inner.as_object().ok_or("not a map")?).map_err(|e| e.to_string())?,
+        ),
         other => return Err(format!("unknown attribute type {other}")),
     })
 }

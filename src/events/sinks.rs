@@ -6,6 +6,7 @@ use aws_sdk_eventbridge::config::{BehaviorVersion, Region};
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 
 use super::change::{ChangeEvent, SOURCE};
+use super::error::EventError;
 use super::local_http::LocalHttp;
 use super::publish::Sink;
 use crate::store::dynamo::{amazon_roots_client, client_settings, EnvSettings};
@@ -47,7 +48,7 @@ impl EventBridgeSink {
 
 #[async_trait]
 impl Sink for EventBridgeSink {
-    async fn put(&self, events: &[ChangeEvent]) -> Vec<Result<(), String>> {
+    async fn put(&self, events: &[ChangeEvent]) -> Vec<Result<(), EventError>> {
         let entries = events
             .iter()
             .map(|e| {
@@ -71,12 +72,14 @@ impl Sink for EventBridgeSink {
                     .entries()
                     .iter()
                     .map(|r| match r.error_code() {
-                        Some(code) => Err(code.to_owned()),
+                        Some(code) => Err(EventError::Refused(code.to_owned())),
                         None => Ok(()),
                     })
                     .collect();
                 // EventBridge answers one entry per event; anything else is a failure.
-                results.resize_with(events.len(), || Err("no result for the entry".into()));
+                results.resize_with(events.len(), || {
+                    Err(EventError::Refused("no result for the entry".into()))
+                });
                 results
             }
             Err(e) => {
@@ -86,7 +89,7 @@ impl Sink for EventBridgeSink {
                     .unwrap_or("request failed")
                     .to_owned();
                 tracing::warn!(code, "PutEvents failed");
-                vec![Err(code); events.len()]
+                vec![Err(EventError::Refused(code)); events.len()]
             }
         }
     }
@@ -110,13 +113,15 @@ impl UrlSink {
 
 #[async_trait]
 impl Sink for UrlSink {
-    async fn put(&self, events: &[ChangeEvent]) -> Vec<Result<(), String>> {
+    async fn put(&self, events: &[ChangeEvent]) -> Vec<Result<(), EventError>> {
         let mut results = Vec::with_capacity(events.len());
         for e in events {
             let body = e.to_json().to_string();
             results.push(match self.http.post(&self.url, &[], body).await {
                 Ok((status, _)) if status.is_success() => Ok(()),
-                Ok((status, _)) => Err(format!("the listener answered {status}")),
+                Ok((status, _)) => Err(EventError::Refused(format!(
+                    "the listener answered {status}"
+                ))),
                 Err(e) => Err(e),
             });
         }
@@ -129,7 +134,7 @@ pub struct LogSink;
 
 #[async_trait]
 impl Sink for LogSink {
-    async fn put(&self, events: &[ChangeEvent]) -> Vec<Result<(), String>> {
+    async fn put(&self, events: &[ChangeEvent]) -> Vec<Result<(), EventError>> {
         for e in events {
             tracing::info!(event = %e.to_json(), "change event");
         }

@@ -22,7 +22,7 @@ struct Capture {
 
 #[async_trait]
 impl Sink for Capture {
-    async fn put(&self, events: &[ChangeEvent]) -> Vec<Result<(), String>> {
+    async fn put(&self, events: &[ChangeEvent]) -> Vec<Result<(), users_api::events::EventError>> {
         let since = self
             .start
             .lock()

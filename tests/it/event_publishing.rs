@@ -12,6 +12,7 @@ use serde_json::json;
 use users_api::domain::{BubbleId, Intent, Patch, Plan, User};
 use users_api::events::record::item_image;
 use users_api::events::sinks::EventBridgeSink;
+use users_api::events::EventError;
 use users_api::events::{publish, BatchResponse, ChangeEvent, Sink, StreamRecord};
 use users_api::store::dynamo::item::user_item;
 
@@ -67,7 +68,7 @@ impl Bus {
 
 #[async_trait]
 impl Sink for Bus {
-    async fn put(&self, events: &[ChangeEvent]) -> Vec<Result<(), String>> {
+    async fn put(&self, events: &[ChangeEvent]) -> Vec<Result<(), EventError>> {
         assert!(events.len() <= 10);
         self.calls.lock().unwrap().push(
             events
@@ -81,7 +82,7 @@ impl Sink for Bus {
             .iter()
             .map(|e| {
                 if failing && self.fail.contains(&e.detail.bubble_id.as_str()) {
-                    Err("ThrottlingException".to_owned())
+                    Err(EventError::Refused("ThrottlingException".into()))
                 } else {
                     Ok(())
                 }
@@ -161,8 +162,8 @@ async fn an_entry_that_keeps_failing_stops_the_batch_at_its_record() {
     let outcome = publish(&records(&writes), &bus).await;
     let (seq, reason) = outcome.failure.clone().expect("a failure");
     assert_eq!(
-        (seq.as_str(), reason.as_str()),
-        ("2", "ThrottlingException")
+        (seq.as_str(), reason),
+        ("2", EventError::Refused("ThrottlingException".into()))
     );
     // a's second version is after the failed record: not put, so it cannot overtake.
     let put: Vec<_> = bus.calls.lock().unwrap().concat();
@@ -224,5 +225,8 @@ async fn the_eventbridge_sink_reads_each_entry_of_the_answer() {
         .map(|r| users_api::events::event_for(r).unwrap().unwrap())
         .collect();
     let results = sink.put(&events).await;
-    assert_eq!(results, [Ok(()), Err("InternalFailure".to_owned())]);
+    assert_eq!(
+        results,
+        [Ok(()), Err(EventError::Refused("InternalFailure".into()))]
+    );
 }

@@ -17,6 +17,7 @@ mod event_publishing;
 mod events;
 mod faults;
 mod feed_epoch;
+mod follower_retries;
 mod hardening;
 mod lifecycle;
 mod lists;

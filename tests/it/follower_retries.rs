@@ -1,0 +1,113 @@
+//! `make run`'s stream follower is at least once and in order, on DynamoDB Local: with the
+//! listener refusing every event for a while, and then one user's for a while longer, every
+//! version of every user arrives, each user's in version order, and an event the listener
+//! took is not sent again.
+
+use crate::common;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use serde_json::json;
+use users_api::events::local::{LocalStream, Pace, Start};
+use users_api::events::{ChangeEvent, EventError, Sink};
+use users_api::store::UserStore;
+
+/// Refuses every event until `down`, and `stubborn`'s until `picky`; keeps what it takes.
+struct Flaky {
+    start: Instant,
+    down: Duration,
+    picky: Duration,
+    stubborn: String,
+    taken: Mutex<Vec<(String, u64)>>,
+    refused: Mutex<usize>,
+}
+
+#[async_trait]
+impl Sink for Flaky {
+    async fn put(&self, events: &[ChangeEvent]) -> Vec<Result<(), EventError>> {
+        let now = self.start.elapsed();
+        events
+            .iter()
+            .map(|e| {
+                let refused =
+                    now < self.down || (e.detail.bubble_id == self.stubborn && now < self.picky);
+                if refused {
+                    *self.refused.lock().unwrap() += 1;
+                    Err(EventError::Refused("the listener answered 500".into()))
+                } else {
+                    self.taken
+                        .lock()
+                        .unwrap()
+                        .push((e.detail.bubble_id.clone(), e.detail.version));
+                    Ok(())
+                }
+            })
+            .collect()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_a_listener_down_for_a_while_misses_nothing_and_gets_nothing_twice() {
+    let store = common::dynamo().await;
+    let stream = LocalStream::new(&common::dynamo_endpoint(), store.table_names().0);
+    let sink = Arc::new(Flaky {
+        start: Instant::now(),
+        down: Duration::from_secs(3),
+        picky: Duration::from_secs(6),
+        stubborn: "f-0".into(),
+        taken: Mutex::default(),
+        refused: Mutex::default(),
+    });
+    let follower = {
+        let sink = sink.clone();
+        tokio::spawn(async move {
+            let pace = Pace {
+                poll: Duration::from_millis(50),
+                window: Duration::ZERO,
+            };
+            stream.follow(sink.as_ref(), Start::Oldest, pace).await
+        })
+    };
+    let store: Arc<dyn UserStore> = Arc::new(store);
+    let api = common::Client::new(store);
+    let users: Vec<String> = (0..4).map(|i| format!("f-{i}")).collect();
+    for round in 0..3 {
+        for b in &users {
+            let answer = api
+                .call(
+                    "POST",
+                    &format!("/users/{b}"),
+                    Some(json!({"firstName": format!("v{round}")})),
+                )
+                .await;
+            assert_eq!(answer.status, 200, "{}", answer.text);
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while sink.taken.lock().unwrap().len() < 12 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Anything sent twice would show up by now.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    follower.abort();
+    let taken = sink.taken.lock().unwrap().clone();
+    let mut by_user: HashMap<&str, Vec<u64>> = HashMap::new();
+    for (b, v) in &taken {
+        by_user.entry(b.as_str()).or_default().push(*v);
+    }
+    for b in &users {
+        assert_eq!(
+            by_user.get(b.as_str()),
+            Some(&vec![1, 2, 3]),
+            "{b}: {taken:?}"
+        );
+    }
+    assert_eq!(taken.len(), 12, "each version once: {taken:?}");
+    assert!(
+        *sink.refused.lock().unwrap() > 3,
+        "the listener did refuse for a while"
+    );
+}
