@@ -504,6 +504,34 @@ mod dynamodb_only {
         );
     }
 
+    /// Past the 90 records its transaction scrubs, the rest are one update each, and every
+    /// one of them is metered with its capacity (a debug build fails on one that is not).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_erasure_of_a_long_history_scrubs_and_meters_every_record() {
+        let c = Client::new(Arc::new(common::dynamo().await));
+        create(&c, "long-1", json!({"email": "long@x.io"})).await;
+        for _ in 0..92 {
+            assert_eq!(c.call("DELETE", "/users/long-1", None).await.status, 200);
+            assert_eq!(
+                c.call("POST", "/users/long-1/restore", None).await.status,
+                200
+            );
+        }
+        let erased = c.call("POST", "/users/long-1/erase", None).await;
+        assert_eq!(erased.status, 200, "{}", erased.text);
+        let (requests, _, wcu) = erased.db_costs();
+        assert_eq!(requests, 3 + 2, "two records past the transaction's 90");
+        assert!(wcu > 0.0, "{wcu} WCU");
+        let history = c
+            .call("GET", "/users/deleted?pageSize=100", None)
+            .await
+            .json();
+        assert!(
+            !history.to_string().contains("long@x.io"),
+            "every record scrubbed"
+        );
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_erasure_is_a_read_a_history_query_and_one_transaction() {
         let c = Client::new(Arc::new(common::dynamo().await));

@@ -6,7 +6,7 @@
 //! the `id`: erasure is rare, and retention keeps the partition to its last days of
 //! deletions. Scrubbing is an `Update` of each record in the erasure's transaction.
 
-use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, TransactWriteItem, Update};
 use uuid::Uuid;
 
 use super::errors::store_error;
@@ -59,9 +59,7 @@ impl DynamoStore {
                     .expression_attribute_values(":id", s(id.to_string()))
                     .consistent_read(true)
                     .set_exclusive_start_key(start)
-                    .return_consumed_capacity(
-                        aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total,
-                    )
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
                     .send(),
             )
             .await
@@ -85,6 +83,7 @@ impl DynamoStore {
                     .update_expression("REMOVE #email, #username")
                     .expression_attribute_names("#email", "email")
                     .expression_attribute_names("#username", "username")
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
                     .send(),
             )
             .await

@@ -25,6 +25,8 @@ pub trait Consumed {
     fn items(&self) -> u64;
     /// Capacity units consumed.
     fn capacity(&self) -> Capacity;
+    /// Whether the answer reports its consumed capacity (the request asked for it).
+    fn reported(&self) -> bool;
 }
 
 /// What a failed request still costs. Error responses carry no `ConsumedCapacity`, but
@@ -78,7 +80,14 @@ pub async fn metered<T: Consumed, E: Billed>(
     let started = Instant::now();
     let out = fut.await;
     let (items, capacity) = match &out {
-        Ok(o) => (o.items(), o.capacity()),
+        Ok(o) => {
+            // Every metered request asks for its capacity: one that does not would read as free.
+            debug_assert!(
+                o.reported(),
+                "a storage request did not ask for its consumed capacity"
+            );
+            (o.items(), o.capacity())
+        }
         Err(e) => (0, e.billed()),
     };
     meter::record(started, items, capacity);
@@ -109,6 +118,9 @@ impl Consumed for GetItemOutput {
     fn capacity(&self) -> Capacity {
         units(&self.consumed_capacity, false)
     }
+    fn reported(&self) -> bool {
+        self.consumed_capacity.is_some()
+    }
 }
 
 impl Consumed for QueryOutput {
@@ -117,6 +129,9 @@ impl Consumed for QueryOutput {
     }
     fn capacity(&self) -> Capacity {
         units(&self.consumed_capacity, false)
+    }
+    fn reported(&self) -> bool {
+        self.consumed_capacity.is_some()
     }
 }
 
@@ -131,6 +146,9 @@ impl Consumed for BatchGetItemOutput {
     fn capacity(&self) -> Capacity {
         units(self.consumed_capacity.iter().flatten(), false)
     }
+    fn reported(&self) -> bool {
+        self.consumed_capacity.is_some()
+    }
 }
 
 impl Consumed for PutItemOutput {
@@ -139,6 +157,9 @@ impl Consumed for PutItemOutput {
     }
     fn capacity(&self) -> Capacity {
         units(&self.consumed_capacity, true)
+    }
+    fn reported(&self) -> bool {
+        self.consumed_capacity.is_some()
     }
 }
 
@@ -149,6 +170,9 @@ impl Consumed for UpdateItemOutput {
     fn capacity(&self) -> Capacity {
         units(&self.consumed_capacity, true)
     }
+    fn reported(&self) -> bool {
+        self.consumed_capacity.is_some()
+    }
 }
 
 impl Consumed for TransactWriteItemsOutput {
@@ -157,6 +181,9 @@ impl Consumed for TransactWriteItemsOutput {
     }
     fn capacity(&self) -> Capacity {
         units(self.consumed_capacity.iter().flatten(), true)
+    }
+    fn reported(&self) -> bool {
+        self.consumed_capacity.is_some()
     }
 }
 
