@@ -117,7 +117,7 @@ EVENTS = [
     ("restore-erased-409", "POST", "/users/newcomer/restore", "", WRITE, None),
     ("erase-again-404", "POST", "/users/newcomer/erase", "", WRITE, None),
     ("erase-read-key-403", "POST", f"{USER}/erase", "", READ, None),
-    ("feed-older-than-retention-410", "GET", "/users", "updatedFrom=2001-01-01", READ, None),
+    ("feed-from-the-seeds-default-date-200", "GET", "/users", "updatedFrom=1999-01-01", READ, None),
 ]
 
 

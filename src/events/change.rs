@@ -108,6 +108,7 @@ pub fn event_for(record: &StreamRecord) -> Result<Option<ChangeEvent>, EventErro
         }
         // The service removes an item only when a move puts it under its new key, and that
         // insert is the move's event.
+        RecordKind::Unknown => Err(EventError::Unreadable("an unknown eventName".into())),
         RecordKind::Remove if !record.is_expiry() => Ok(None),
         RecordKind::Remove => {
             let old = user(&image(&record.dynamodb.old_image)?)?;

@@ -43,6 +43,9 @@ pub enum RecordKind {
     /// The item was deleted.
     #[serde(rename = "REMOVE")]
     Remove,
+    /// A kind this code does not know: that record is unreadable, not its whole batch.
+    #[serde(other)]
+    Unknown,
 }
 
 /// The stream's view of the change (`NEW_AND_OLD_IMAGES`).

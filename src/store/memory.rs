@@ -25,15 +25,24 @@ struct State {
     history: BTreeMap<String, DeletionRecord>,
     /// Deleted users by (`deletedAt`, `bubbleId`): the next to pass retention first.
     deleted: BTreeMap<String, BubbleId>,
-    /// When the first user was created.
-    epoch: Option<Timestamp>,
 }
 
 /// An in-process [`UserStore`], for local runs and tests.
-#[derive(Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
     retention: Retention,
+    /// When the store was made: a new embedded store is a new, empty directory.
+    born: Timestamp,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self {
+            state: Mutex::default(),
+            retention: Retention::default(),
+            born: Timestamp::now(),
+        }
+    }
 }
 
 impl MemoryStore {
@@ -107,7 +116,6 @@ impl State {
         if arrives && (taken_id || (t.is_move() && self.users.contains_key(me))) {
             return Err(DomainError::BubbleIdTaken.into());
         }
-        self.epoch.get_or_insert(t.new.created_at);
         for g in t.claims() {
             if self
                 .guards
@@ -262,7 +270,7 @@ impl UserStore for MemoryStore {
     }
 
     async fn epoch(&self) -> Result<Option<Timestamp>, StoreError> {
-        Ok(self.lock().epoch)
+        Ok(Some(self.born))
     }
 
     async fn count_active(&self) -> Result<u64, StoreError> {

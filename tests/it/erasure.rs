@@ -362,9 +362,12 @@ async fn a_deleted_user_is_erased_after_the_retention_period(
 
 #[tokio::test]
 async fn the_feed_refuses_a_start_older_than_retention_but_not_a_full_sync() {
-    let c = Client::new(common::memory_store());
+    // Forty days after the directory was made: a start 31 days back is after its first
+    // user and before the horizon, where a purged deletion could hide.
+    let offset = Arc::new(std::sync::atomic::AtomicI64::new(40 * DAY_MS));
+    let c = common::clocked_client(common::memory_store(), offset);
     let at = |days_ago: i64| {
-        Timestamp::from_millis(Timestamp::now().millis() - days_ago * DAY_MS).to_rfc3339()
+        Timestamp::from_millis(Timestamp::now().millis() + (40 - days_ago) * DAY_MS).to_rfc3339()
     };
     let old = c
         .call("GET", &format!("/users?updatedFrom={}", at(31)), None)
@@ -382,7 +385,7 @@ async fn the_feed_refuses_a_start_older_than_retention_but_not_a_full_sync() {
             .status,
         200
     );
-    for full in ["1970-01-01", "1970-01-01T00:00:00Z"] {
+    for full in ["1970-01-01", "1970-01-01T00:00:00Z", "1999-01-01"] {
         assert_eq!(
             c.call("GET", &format!("/users?updatedFrom={full}"), None)
                 .await
@@ -394,7 +397,7 @@ async fn the_feed_refuses_a_start_older_than_retention_but_not_a_full_sync() {
     let xml = c
         .call_with(
             "GET",
-            "/users?updatedFrom=2001-01-01",
+            &format!("/users?updatedFrom={}", at(31)),
             &[("accept", "application/xml")],
             None,
         )
@@ -504,32 +507,37 @@ mod dynamodb_only {
         );
     }
 
-    /// Past the 90 records its transaction scrubs, the rest are one update each, and every
-    /// one of them is metered with its capacity (a debug build fails on one that is not).
+    /// Past the 90 records its transaction scrubs, the rest are one metered update each: an
+    /// erasure with 92 records costs two requests and their write units more than one with
+    /// 90, whose transactions are alike.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_erasure_of_a_long_history_scrubs_and_meters_every_record() {
         let c = Client::new(Arc::new(common::dynamo().await));
-        create(&c, "long-1", json!({"email": "long@x.io"})).await;
-        for _ in 0..92 {
-            assert_eq!(c.call("DELETE", "/users/long-1", None).await.status, 200);
-            assert_eq!(
-                c.call("POST", "/users/long-1/restore", None).await.status,
-                200
-            );
+        let mut costs = Vec::new();
+        for (b, deletions) in [("long-90", 90), ("long-92", 92)] {
+            create(&c, b, json!({"email": format!("{b}@x.io")})).await;
+            for _ in 0..deletions {
+                assert_eq!(
+                    c.call("DELETE", &format!("/users/{b}"), None).await.status,
+                    200
+                );
+                let restored = c.call("POST", &format!("/users/{b}/restore"), None).await;
+                assert_eq!(restored.status, 200);
+            }
+            let erased = c.call("POST", &format!("/users/{b}/erase"), None).await;
+            assert_eq!(erased.status, 200, "{}", erased.text);
+            costs.push(erased.db_costs());
         }
-        let erased = c.call("POST", "/users/long-1/erase", None).await;
-        assert_eq!(erased.status, 200, "{}", erased.text);
-        let (requests, _, wcu) = erased.db_costs();
-        assert_eq!(requests, 3 + 2, "two records past the transaction's 90");
-        assert!(wcu > 0.0, "{wcu} WCU");
-        let history = c
-            .call("GET", "/users/deleted?pageSize=100", None)
-            .await
-            .json();
-        assert!(
-            !history.to_string().contains("long@x.io"),
-            "every record scrubbed"
+        let ((r90, _, w90), (r92, _, w92)) = (costs[0], costs[1]);
+        assert_eq!((r90, r92), (3, 5), "two records past the transaction's 90");
+        assert_eq!(
+            w92 - w90,
+            2.0,
+            "each overflow scrub is metered: {w90} vs {w92} WCU"
         );
+        let history = c.call("GET", "/deleted-users?pageSize=100", None).await;
+        assert_eq!(history.status, 200, "{}", history.text);
+        assert!(!history.text.contains("@x.io"), "every record scrubbed");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,24 +8,11 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use users_api::domain::{Retention, Timestamp};
+use users_api::domain::Timestamp;
 use users_api::store::dynamo::DynamoStore;
 use users_api::store::UserStore;
-use users_api::AppState;
 
 const DAY_MS: i64 = 86_400_000;
-
-/// A client whose feed horizon follows a clock `offset` milliseconds ahead of now.
-fn client(store: Arc<dyn UserStore>, offset: Arc<AtomicI64>) -> common::Client {
-    let mut state = AppState::new(store, &common::config());
-    state.retention = Retention::with_clock(
-        30,
-        Arc::new(move || {
-            Timestamp::from_millis(Timestamp::now().millis() + offset.load(Ordering::SeqCst))
-        }),
-    );
-    common::Client::on(users_api::app(state))
-}
 
 fn days_from_now(days: i64) -> String {
     Timestamp::from_millis(Timestamp::now().millis() + days * DAY_MS).to_rfc3339()
@@ -33,7 +20,7 @@ fn days_from_now(days: i64) -> String {
 
 async fn a_date_before_the_first_user_is_a_full_sync(store: Arc<dyn UserStore>) {
     let offset = Arc::new(AtomicI64::new(0));
-    let c = client(store, offset.clone());
+    let c = common::clocked_client(store, offset.clone());
     let made = c
         .call(
             "POST",

@@ -660,6 +660,55 @@ mod dynamodb_only {
         assert_eq!(again.rekeyed, 0, "a second run changes nothing");
     }
 
+    /// A user written before shown names were held (an e-mail, no username) gets its name
+    /// claimed as a username by the migration, so no one else can take it.
+    #[tokio::test]
+    async fn the_key_migration_holds_the_name_a_user_without_a_username_shows() {
+        use users_api::store::dynamo::item::{guard_attr, guard_key, s};
+        let store = Arc::new(common::dynamo().await);
+        let c = Client::new(store.clone());
+        let made = c
+            .call(
+                "POST",
+                "/users/pre-name",
+                Some(json!({"email": "Pre@x.io"})),
+            )
+            .await;
+        assert_eq!(made.status, 200);
+        let (users, meta) = store.table_names();
+        let raw = local_client(&common::dynamo_endpoint());
+        let shown = users_api::domain::Guard {
+            field: UniqueField::Username,
+            key: UniqueField::Username.key("Pre@x.io"),
+        };
+        raw.delete_item()
+            .table_name(meta)
+            .set_key(Some(guard_key(&shown)))
+            .send()
+            .await
+            .unwrap();
+        raw.update_item()
+            .table_name(users)
+            .key("bubbleId", s("pre-name"))
+            .update_expression("REMOVE #k")
+            .expression_attribute_names("#k", guard_attr(UniqueField::Username))
+            .send()
+            .await
+            .unwrap();
+        let report = store.migrate_keys().await.unwrap();
+        assert_eq!((report.names_held, report.rekeyed), (1, 0), "{report:?}");
+        let taken = c
+            .call(
+                "POST",
+                "/users/other",
+                Some(json!({"username": "pre@X.io"})),
+            )
+            .await;
+        assert_eq!(taken.status, 409, "{}", taken.text);
+        let again = store.migrate_keys().await.unwrap();
+        assert_eq!(again.names_held, 0, "a second run changes nothing");
+    }
+
     /// Instances that start together all create the tables if missing; none fails on the race.
     #[tokio::test]
     async fn instances_starting_together_create_the_tables_once_and_all_start() {

@@ -25,8 +25,6 @@ pub trait Consumed {
     fn items(&self) -> u64;
     /// Capacity units consumed.
     fn capacity(&self) -> Capacity;
-    /// Whether the answer reports its consumed capacity (the request asked for it).
-    fn reported(&self) -> bool;
 }
 
 /// What a failed request still costs. Error responses carry no `ConsumedCapacity`, but
@@ -80,14 +78,7 @@ pub async fn metered<T: Consumed, E: Billed>(
     let started = Instant::now();
     let out = fut.await;
     let (items, capacity) = match &out {
-        Ok(o) => {
-            // Every metered request asks for its capacity: one that does not would read as free.
-            debug_assert!(
-                o.reported(),
-                "a storage request did not ask for its consumed capacity"
-            );
-            (o.items(), o.capacity())
-        }
+        Ok(o) => (o.items(), o.capacity()),
         Err(e) => (0, e.billed()),
     };
     meter::record(started, items, capacity);
@@ -118,9 +109,6 @@ impl Consumed for GetItemOutput {
     fn capacity(&self) -> Capacity {
         units(&self.consumed_capacity, false)
     }
-    fn reported(&self) -> bool {
-        self.consumed_capacity.is_some()
-    }
 }
 
 impl Consumed for QueryOutput {
@@ -129,9 +117,6 @@ impl Consumed for QueryOutput {
     }
     fn capacity(&self) -> Capacity {
         units(&self.consumed_capacity, false)
-    }
-    fn reported(&self) -> bool {
-        self.consumed_capacity.is_some()
     }
 }
 
@@ -146,9 +131,6 @@ impl Consumed for BatchGetItemOutput {
     fn capacity(&self) -> Capacity {
         units(self.consumed_capacity.iter().flatten(), false)
     }
-    fn reported(&self) -> bool {
-        self.consumed_capacity.is_some()
-    }
 }
 
 impl Consumed for PutItemOutput {
@@ -157,9 +139,6 @@ impl Consumed for PutItemOutput {
     }
     fn capacity(&self) -> Capacity {
         units(&self.consumed_capacity, true)
-    }
-    fn reported(&self) -> bool {
-        self.consumed_capacity.is_some()
     }
 }
 
@@ -170,9 +149,6 @@ impl Consumed for UpdateItemOutput {
     fn capacity(&self) -> Capacity {
         units(&self.consumed_capacity, true)
     }
-    fn reported(&self) -> bool {
-        self.consumed_capacity.is_some()
-    }
 }
 
 impl Consumed for TransactWriteItemsOutput {
@@ -181,9 +157,6 @@ impl Consumed for TransactWriteItemsOutput {
     }
     fn capacity(&self) -> Capacity {
         units(self.consumed_capacity.iter().flatten(), true)
-    }
-    fn reported(&self) -> bool {
-        self.consumed_capacity.is_some()
     }
 }
 

@@ -111,6 +111,24 @@ pub async fn dynamo_store() -> Arc<dyn UserStore> {
 }
 
 /// A router on `store` with the dev keys.
+/// A client of `store` whose feed horizon (30 days of retention) follows a clock `offset`
+/// milliseconds ahead of now.
+pub fn clocked_client(
+    store: Arc<dyn UserStore>,
+    offset: Arc<std::sync::atomic::AtomicI64>,
+) -> Client {
+    use users_api::domain::{Retention, Timestamp};
+    let mut state = AppState::new(store, &config());
+    state.retention = Retention::with_clock(
+        30,
+        Arc::new(move || {
+            let ahead = offset.load(std::sync::atomic::Ordering::SeqCst);
+            Timestamp::from_millis(Timestamp::now().millis() + ahead)
+        }),
+    );
+    Client::on(app(state))
+}
+
 pub fn router(store: Arc<dyn UserStore>) -> axum::Router {
     app(AppState::new(store, &config()))
 }
