@@ -69,6 +69,8 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         3 => (b.clone(), body()).prop_map(|(i, v)| Op::Upsert(i, v)),
         2 => (b.clone(), body()).prop_map(|(i, v)| Op::Update(i, v)),
+        // A flag reset alone: on an enabled user, no change at all.
+        1 => b.clone().prop_map(|i| Op::Upsert(i, json!({"enabled": null}))),
         2 => b.clone().prop_map(Op::Delete),
         2 => b.clone().prop_map(Op::Restore),
         1 => b.clone().prop_map(Op::Erase),
@@ -162,6 +164,40 @@ async fn run(store: &Arc<dyn UserStore>, op: &Op) -> Vec<String> {
     }
 }
 
+/// Each user's version and what a client sees of it but for the version and `updatedAt`.
+async fn versions(store: &Arc<dyn UserStore>) -> std::collections::HashMap<String, (u64, String)> {
+    invariants::all_users(store)
+        .await
+        .into_iter()
+        .map(|u| {
+            let mut j = u.to_json();
+            for k in ["version", "updatedAt"] {
+                j.as_object_mut().unwrap().remove(k);
+            }
+            (u.bubble_id.to_string(), (u.version, j.to_string()))
+        })
+        .collect()
+}
+
+/// A version moves only when what a client sees of the user moves (`enabled: null` on an
+/// enabled user, say, is no change).
+fn no_silent_versions(
+    before: &std::collections::HashMap<String, (u64, String)>,
+    after: &std::collections::HashMap<String, (u64, String)>,
+    op: &Op,
+) {
+    for (b, (version, seen)) in after {
+        if let Some((was, seen_before)) = before.get(b) {
+            if seen == seen_before {
+                assert_eq!(
+                    version, was,
+                    "{b}: a new version for no change after {op:?}"
+                );
+            }
+        }
+    }
+}
+
 async fn snapshot(store: &Arc<dyn UserStore>) -> (Vec<String>, u64, Vec<String>) {
     let mut users: Vec<String> = invariants::all_users(store)
         .await
@@ -192,9 +228,12 @@ proptest! {
             let memory = common::memory_store();
             let dynamo = common::dynamo_store().await;
             for (step, op) in ops.iter().enumerate() {
+                let before = (versions(&memory).await, versions(&dynamo).await);
                 let expected = run(&memory, op).await;
                 let actual = run(&dynamo, op).await;
                 assert_eq!(actual, expected, "step {step}: {op:?}");
+                no_silent_versions(&before.0, &versions(&memory).await, op);
+                no_silent_versions(&before.1, &versions(&dynamo).await, op);
             }
             assert_eq!(snapshot(&dynamo).await, snapshot(&memory).await);
             invariants::check(&memory).await;
