@@ -100,7 +100,7 @@ pub fn user_schema(base: &str) -> Json {
             "string",
             "readWrite",
             json!({"required": true, "uniqueness": "server",
-                   "description": "The username; for a user with none, its e-mail"}),
+                   "description": "The username; for a user with none, its e-mail, else its externalId"}),
         ),
         attribute(
             "name",
@@ -116,7 +116,8 @@ pub fn user_schema(base: &str) -> Json {
             "active",
             "boolean",
             "readWrite",
-            json!({"description": "false disables the user: it stays, keeps its identity"}),
+            json!({"required": true,
+                   "description": "false disables the user: it stays, keeps its identity. Always assigned: true unless disabled, true when a create or replace leaves it out; removing it is 400 mutability"}),
         ),
         one_of("emails", "work", "string"),
         one_of("phoneNumbers", "mobile", "string"),

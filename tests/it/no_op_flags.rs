@@ -65,7 +65,9 @@ async fn a_null_flag_is_a_no_op_over_the_native_api(store: Arc<dyn UserStore>) {
     assert_eq!(feed_versions(&store).await, [1]);
 }
 
-async fn removing_active_over_scim_is_a_no_op_on_an_enabled_user(store: Arc<dyn UserStore>) {
+async fn resetting_active_over_scim_is_a_no_op_and_removing_it_is_refused(
+    store: Arc<dyn UserStore>,
+) {
     let idp = common::Client::scim(store.clone());
     let created = idp
         .call(
@@ -76,17 +78,34 @@ async fn removing_active_over_scim_is_a_no_op_on_an_enabled_user(store: Arc<dyn 
         .await;
     assert_eq!(created.status, 201, "{}", created.text);
     let id = created.json()["id"].as_str().unwrap().to_owned();
-    let ops = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-        "Operations": [{"op": "remove", "path": "active"}]});
-    let patched = idp.call("PATCH", &format!("/Users/{id}"), Some(ops)).await;
-    assert_eq!(patched.status, 200, "{}", patched.text);
-    assert_eq!(patched.json()["meta"]["version"], "W/\"1\"");
-    assert_eq!(patched.json()["active"], true);
+    let ops = |op: serde_json::Value| json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [op]});
+    for op in [
+        json!({"op": "replace", "path": "active", "value": null}),
+        json!({"op": "replace", "path": "active", "value": "True"}),
+        json!({"op": "replace", "value": {"active": null}}),
+    ] {
+        let patched = idp
+            .call("PATCH", &format!("/Users/{id}"), Some(ops(op.clone())))
+            .await;
+        assert_eq!(patched.status, 200, "{op}: {}", patched.text);
+        assert_eq!(patched.json()["meta"]["version"], "W/\"1\"", "{op}");
+        assert_eq!(patched.json()["active"], true, "{op}");
+    }
+    // RFC 7644 §3.5.2.2: a required attribute cannot be made unassigned.
+    let removed = idp
+        .call(
+            "PATCH",
+            &format!("/Users/{id}"),
+            Some(ops(json!({"op": "remove", "path": "active"}))),
+        )
+        .await;
+    assert_eq!(removed.status, 400, "{}", removed.text);
+    assert_eq!(removed.json()["scimType"], "mutability");
     assert_eq!(feed_versions(&store).await, [1]);
 }
 
 on_both_stores!(
     a_null_flag_on_an_enabled_user_changes_nothing_in_the_store,
     a_null_flag_is_a_no_op_over_the_native_api,
-    removing_active_over_scim_is_a_no_op_on_an_enabled_user,
+    resetting_active_over_scim_is_a_no_op_and_removing_it_is_refused,
 );

@@ -17,6 +17,15 @@ pub fn apply(
 ) -> Result<(), ScimError> {
     match path {
         Path::Ignored => Ok(()),
+        // RFC 7644 §3.5.2.2: a required attribute cannot become unassigned, and a user is
+        // always enabled or not.
+        Path::Single {
+            attr: "active",
+            sub: None,
+        } if op == Op::Remove => Err(ScimError::bad(
+            ScimType::Mutability,
+            "active is required: replace it with true or false",
+        )),
         Path::Extension => extension(obj, value),
         Path::ExtensionAttr(attr) => {
             let ext = object_at(obj, EXTENSION);
