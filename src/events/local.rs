@@ -69,6 +69,8 @@ struct Shard {
     retry_at: Option<Instant>,
     /// Pending records whose events the sink already took (in a batch that then stopped).
     delivered: HashSet<String>,
+    /// The sequence number of the last record read: where a lost iterator resumes.
+    last_read: Option<String>,
 }
 
 impl Shard {
@@ -139,7 +141,21 @@ impl LocalStream {
     }
 
     async fn iterator(&self, arn: &str, shard: &str, kind: &str) -> Result<String, EventError> {
-        let body = json!({"StreamArn": arn, "ShardId": shard, "ShardIteratorType": kind});
+        self.iterator_at(arn, shard, kind, None).await
+    }
+
+    /// An iterator of `kind`; `after` is the sequence number `AFTER_SEQUENCE_NUMBER` takes.
+    async fn iterator_at(
+        &self,
+        arn: &str,
+        shard: &str,
+        kind: &str,
+        after: Option<&str>,
+    ) -> Result<String, EventError> {
+        let mut body = json!({"StreamArn": arn, "ShardId": shard, "ShardIteratorType": kind});
+        if let Some(seq) = after {
+            body["SequenceNumber"] = json!(seq);
+        }
         let answer = self.call("GetShardIterator", body).await?;
         answer["ShardIterator"]
             .as_str()
@@ -211,14 +227,51 @@ impl LocalStream {
                     });
                 }
             }
-            for shard in shards.values_mut() {
+            for (id, shard) in shards.iter_mut() {
+                self.read(&arn, id, shard).await?;
                 self.step(shard, sink, pace.window).await?;
             }
             tokio::time::sleep(pace.poll).await;
         }
     }
 
-    /// Reads what a shard has next, and publishes what it holds: whole calls at once, the
+    /// Reads what a shard has next into its pending records. An iterator the engine no longer
+    /// honours (the local engine answers `TrimmedDataAccessException` to a `LATEST` iterator
+    /// taken on a shard made moments before, once its first record arrives) is replaced by one
+    /// after the last record read, or, before any, from the oldest record the shard keeps: no
+    /// record is lost to it, and one from before the follower started may come again (with
+    /// the same `eventId`; delivery is at least once).
+    async fn read(&self, arn: &str, id: &str, shard: &mut Shard) -> Result<(), EventError> {
+        if shard.pending.len() >= BATCH_SIZE {
+            return Ok(());
+        }
+        let Some(iterator) = shard.iterator.take() else {
+            return Ok(());
+        };
+        let (records, next) = match self.records(&iterator).await {
+            Ok(read) => read,
+            Err(e) => {
+                tracing::warn!(error = %e, shard = id, "shard iterator lost; resuming");
+                let resumed = match shard.last_read.as_deref() {
+                    Some(seq) => self.iterator_at(arn, id, "AFTER_SEQUENCE_NUMBER", Some(seq)),
+                    None => self.iterator_at(arn, id, "TRIM_HORIZON", None),
+                };
+                shard.iterator = Some(resumed.await?);
+                return Ok(());
+            }
+        };
+        if let Some(last) = records.last() {
+            shard.last_read = Some(last.sequence_number().to_owned());
+        }
+        if shard.pending.is_empty() && !records.is_empty() {
+            shard.since = Some(Instant::now());
+        }
+        shard.pending.extend(records);
+        shard.iterator = next;
+        Ok(())
+    }
+
+    /// Publishes what a shard holds: whole calls at once, the
     /// rest once the window has passed (or the shard is closed); after a failure, not
     /// before the shard's backoff has passed.
     async fn step(
@@ -227,16 +280,6 @@ impl LocalStream {
         sink: &dyn Sink,
         window: Duration,
     ) -> Result<(), EventError> {
-        if shard.pending.len() < BATCH_SIZE {
-            if let Some(iterator) = shard.iterator.take() {
-                let (records, next) = self.records(&iterator).await?;
-                if shard.pending.is_empty() && !records.is_empty() {
-                    shard.since = Some(Instant::now());
-                }
-                shard.pending.extend(records);
-                shard.iterator = next;
-            }
-        }
         if shard.retry_at.is_some_and(|t| Instant::now() < t) {
             return Ok(());
         }
