@@ -18,7 +18,7 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::error::{
     ConditionalCheckFailedException, TransactionCanceledException,
 };
-use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason};
+use aws_sdk_dynamodb::types::CancellationReason;
 use aws_sdk_dynamodb::Client as Dynamo;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use common::Client;
@@ -52,15 +52,6 @@ fn user(body: serde_json::Value) -> User {
 
 fn item(u: &User) -> Item {
     user_item(u, 1)
-}
-
-/// The directory's epoch, which an instance reads once before its first creation: recorded.
-fn epoch_known() -> Rule {
-    mock!(Dynamo::get_item).then_output(|| {
-        GetItemOutput::builder()
-            .item("at", AttributeValue::S("2026-01-01T00:00:00.000Z".into()))
-            .build()
-    })
 }
 
 /// `GetItem` throttled on each of the client's three attempts.
@@ -179,7 +170,7 @@ async fn a_taken_email_cancels_the_creation_and_nothing_else_is_written() {
             reason("None"),
         ])
     });
-    let c = client(&[&blind, &epoch_known(), &tx]);
+    let c = client(&[&blind, &tx]);
     let answer = c
         .call("POST", "/users/b1", Some(json!({"email": "a@x.io"})))
         .await;
@@ -205,7 +196,7 @@ async fn a_lost_creation_race_is_planned_again_on_the_winners_item() {
     // Now an update of the winner that adds an e-mail: a transaction again.
     let merged = mock!(Dynamo::transact_write_items)
         .then_output(|| TransactWriteItemsOutput::builder().build());
-    let c = client(&[&blind, &epoch_known(), &lost, &merged]);
+    let c = client(&[&blind, &lost, &merged]);
     let answer = c
         .call("POST", "/users/b1", Some(json!({"email": "a@x.io"})))
         .await;
@@ -230,7 +221,7 @@ async fn a_transaction_conflict_is_retried_after_reading_again() {
     let reread = mock!(Dynamo::get_item).then_output(|| GetItemOutput::builder().build());
     let ok = mock!(Dynamo::transact_write_items)
         .then_output(|| TransactWriteItemsOutput::builder().build());
-    let c = client(&[&blind, &epoch_known(), &conflict, &reread, &ok]);
+    let c = client(&[&blind, &conflict, &reread, &ok]);
     let answer = c
         .call("POST", "/users/b1", Some(json!({"email": "a@x.io"})))
         .await;
@@ -246,7 +237,7 @@ async fn a_throttled_transaction_is_a_503_and_not_retried_as_a_conflict() {
     let blind = no_such_user();
     let throttled = mock!(Dynamo::transact_write_items)
         .then_error(|| cancelled(vec![reason("ThrottlingError"), reason("None")]));
-    let c = client(&[&blind, &epoch_known(), &throttled]);
+    let c = client(&[&blind, &throttled]);
     let answer = c
         .call("POST", "/users/b1", Some(json!({"email": "a@x.io"})))
         .await;
@@ -320,7 +311,7 @@ async fn failures_are_logged_without_the_users_email_or_the_key() {
         r.item = Some(existing.clone());
         cancelled(vec![r, reason("None")])
     });
-    let c = client(&[&blind, &epoch_known(), &odd]);
+    let c = client(&[&blind, &odd]);
     let answer = c
         .call_with(
             "POST",

@@ -61,7 +61,8 @@ async fn a_date_before_the_first_user_is_a_full_sync(store: Arc<dyn UserStore>) 
 
 on_both_stores!(a_date_before_the_first_user_is_a_full_sync);
 
-/// A table that held users before the epoch was recorded has none: its old dates stay 410.
+/// A table that held users before the epoch was kept has counters without `born`: its old
+/// dates stay 410, and a later creation does not make it look newer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dynamodb_a_directory_without_an_epoch_keeps_refusing_old_dates() {
     let store = common::dynamo().await;
@@ -69,24 +70,29 @@ async fn dynamodb_a_directory_without_an_epoch_keeps_refusing_old_dates() {
     let (users, meta) = (users.to_owned(), meta.to_owned());
     let client = users_api::store::dynamo::local_client(&common::dynamo_endpoint());
     let c = common::Client::new(Arc::new(store));
-    assert_eq!(
-        c.call(
-            "POST",
-            "/users/old",
-            Some(serde_json::json!({"firstName": "A"}))
-        )
-        .await
-        .status,
-        200
-    );
-    client
-        .delete_item()
-        .table_name(&meta)
-        .key("pk", AttributeValue::S("epoch".into()))
-        .key("sk", AttributeValue::S("directory".into()))
-        .send()
-        .await
-        .unwrap();
+    for b in ["old-1", "old-2", "old-3", "old-4", "old-5", "old-6"] {
+        let made = c
+            .call(
+                "POST",
+                &format!("/users/{b}"),
+                Some(serde_json::json!({"firstName": "A"})),
+            )
+            .await;
+        assert_eq!(made.status, 200);
+    }
+    // Back to how counters were written before: a count, no `born`.
+    for shard in 0..common::SHARDS {
+        client
+            .update_item()
+            .table_name(&meta)
+            .key("pk", AttributeValue::S(format!("count#{shard}")))
+            .key("sk", AttributeValue::S("users".into()))
+            .update_expression("REMOVE born")
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await
+            .ok();
+    }
     // A fresh instance (new handle, empty cache) on the same tables, as after a deploy.
     let again = DynamoStore::new(client.clone(), users, meta, common::SHARDS);
     let c2 = common::Client::new(Arc::new(again));
@@ -103,7 +109,7 @@ async fn dynamodb_a_directory_without_an_epoch_keeps_refusing_old_dates() {
     let old = c2.call("GET", "/users?updatedFrom=1999-01-01", None).await;
     assert_eq!(
         old.status, 410,
-        "a directory that held users records no epoch later: {}",
+        "a directory that held users gets no epoch later: {}",
         old.text
     );
 }

@@ -79,6 +79,8 @@ pub const SK: &str = "sk";
 pub const OWNER: &str = "owner";
 /// A counter shard's value.
 pub const COUNT: &str = "n";
+/// On a counter shard: when it was first written, or its count then if older (`epoch.rs`).
+pub const BORN: &str = "born";
 
 /// Index of users by local id.
 pub const BY_ID: &str = "by-id";

@@ -1,7 +1,6 @@
 //! The DynamoDB store's handle: its client, its two tables and its settings. Each of the
 //! sibling modules adds the operations of one concern to it.
 
-use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, OnceLock};
 
 use aws_sdk_dynamodb::Client;
@@ -17,17 +16,8 @@ pub struct DynamoStore {
     pub(super) meta: String,
     pub(super) shards: u32,
     pub(super) retention: Retention,
-    /// What this instance knows of the directory's epoch.
-    pub(super) epoch: Arc<EpochCache>,
-}
-
-/// What an instance knows of the directory's epoch (see `epoch.rs`).
-#[derive(Debug, Default)]
-pub struct EpochCache {
-    /// The epoch, once read.
-    pub(super) known: OnceLock<Timestamp>,
-    /// Whether this instance has made sure the epoch is recorded where it can be.
-    pub(super) checked: AtomicBool,
+    /// The directory's epoch once the counters settled it (`epoch.rs`).
+    pub(super) epoch: Arc<OnceLock<Option<Timestamp>>>,
 }
 
 impl DynamoStore {
@@ -66,7 +56,6 @@ impl DynamoStore {
             .await?;
         schema::meta_table()
             .create_if_missing(&self.client, &self.meta)
-            .await?;
-        self.mark_epoch().await.map_err(|e| e.to_string())
+            .await
     }
 }

@@ -97,9 +97,11 @@ pub(super) fn actions(
         let count = Update::builder()
             .table_name(&store.meta)
             .set_key(Some(counter_key(shard_of(&t.new.id, store.shards))))
-            .update_expression("ADD #n :d")
+            .update_expression(format!("ADD #n :d SET {}", super::epoch::BORN_ONCE))
             .expression_attribute_names("#n", COUNT)
-            .expression_attribute_values(":d", n(t.active_delta()));
+            .expression_attribute_names("#born", BORN)
+            .expression_attribute_values(":d", n(t.active_delta()))
+            .expression_attribute_values(":now", s(t.new.updated_at.to_rfc3339()));
         let action = TransactWriteItem::builder()
             .update(build(count.build())?)
             .build();

@@ -146,7 +146,6 @@ impl DynamoStore {
             };
             if t.old.is_none() {
                 t.old = gone;
-                self.mark_epoch().await?;
             }
             let planned_on = t.old.as_ref().map(|u| u.version);
             let go_blind = blind.filter(|_| tactics.goes_blind(&t));
