@@ -158,17 +158,6 @@ pub trait UserStore: Send + Sync {
     /// The active user `lookup` finds; strongly consistent.
     async fn find_active(&self, lookup: &Lookup) -> Result<Option<User>, StoreError>;
 
-    /// The active user the first of `lookups` (in order) finds; on DynamoDB one read of every
-    /// guard at once, then the user: 2 requests however many lookups.
-    async fn find_active_any(&self, lookups: &[Lookup]) -> Result<Option<User>, StoreError> {
-        for lookup in lookups {
-            if let Some(user) = self.find_active(lookup).await? {
-                return Ok(Some(user));
-            }
-        }
-        Ok(None)
-    }
-
     /// Active users whose `relation` is `value`, in creation order, in `window`.
     async fn list_related(
         &self,

@@ -275,33 +275,6 @@ impl UserStore for DynamoStore {
         Ok(slice)
     }
 
-    async fn find_active_any(&self, lookups: &[Lookup]) -> Result<Option<User>, StoreError> {
-        if lookups.len() < 2 {
-            return match lookups.first() {
-                Some(lookup) => self.find_active(lookup).await,
-                None => Ok(None),
-            };
-        }
-        let keys: Vec<Item> = lookups.iter().map(lookup_key).collect();
-        let found = self.batch_get(&self.meta, keys.clone()).await?;
-        let owner = keys.iter().zip(lookups).find_map(|(key, lookup)| {
-            found
-                .iter()
-                .find(|g| g.get(PK) == key.get(PK))
-                .and_then(|g| g.get(OWNER))
-                .and_then(|o| o.as_s().ok())
-                .map(|o| (o, lookup))
-        });
-        let Some((owner, lookup)) = owner else {
-            return Ok(None);
-        };
-        let owner = BubbleId::parse(owner).map_err(StoreError::Backend)?;
-        Ok(self
-            .get_by_bubble_id(&owner)
-            .await?
-            .filter(|u| lookup.finds(u)))
-    }
-
     async fn find_active(&self, lookup: &Lookup) -> Result<Option<User>, StoreError> {
         let guard = lookup_key(lookup);
         let out = metered(
