@@ -6,6 +6,7 @@ use axum::Extension;
 use futures::{stream, StreamExt};
 use http::{header, HeaderMap, HeaderValue};
 use serde_json::{json, Value};
+use std::sync::OnceLock;
 
 use super::body::{JsonBody, PathRef};
 use super::reply::Reply;
@@ -239,13 +240,20 @@ pub async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
 
-/// The OpenAPI document's text, handed to [`openapi_json`] by the router, which sits above
-/// both the route table and the document built from it.
-#[derive(Clone, Copy)]
-pub struct SpecText(pub fn() -> &'static str);
+/// Where [`openapi_json`] takes the document's text: registered once by the router, which
+/// sits above both the route table and the document built from it.
+static SPEC: OnceLock<fn() -> &'static str> = OnceLock::new();
 
-/// `GET /openapi.json`: the document, as the router hands it over.
-pub async fn openapi_json(Extension(SpecText(text)): Extension<SpecText>) -> Response {
+/// Registers where the OpenAPI document's text comes from (the router does, once).
+pub fn serve_spec_from(text: fn() -> &'static str) {
+    let _ = SPEC.get_or_init(|| text);
+}
+
+/// `GET /openapi.json`: the document, from where the router registered it.
+pub async fn openapi_json() -> Response {
+    let Some(text) = SPEC.get() else {
+        return ApiError::NoRoute.into_response();
+    };
     let mut response = text().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -17,9 +17,9 @@ use std::sync::{Arc, OnceLock};
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Router};
+use axum::Router;
 
-use self::handlers::{self as h, SpecText};
+use self::handlers as h;
 use self::routes::RouteRules;
 use crate::edge::error::ApiError;
 use crate::edge::exchange::Exchange;
@@ -30,13 +30,13 @@ use crate::edge::AppState;
 
 /// The native API's router: every route of the table, behind [`edge`].
 pub fn router(state: AppState) -> Router {
+    h::serve_spec_from(spec_text);
     let rules = Arc::new(RouteRules::of(&routes::routes()));
     routes::routes()
         .into_iter()
         .fold(Router::new(), |router, r| router.route(r.path, r.handler))
         .method_not_allowed_fallback(h::method_not_allowed)
         .fallback(h::no_route)
-        .layer(Extension(SpecText(spec_text)))
         .layer(middleware::from_fn_with_state((state.clone(), rules), edge))
         .with_state(state)
 }
