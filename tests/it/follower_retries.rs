@@ -49,10 +49,23 @@ impl Sink for Flaky {
     }
 }
 
+/// Follows `table`'s stream on the local engine into `sink`, polling every 50 ms.
+fn spawn_follower<S: Sink + 'static>(
+    table: &str,
+    sink: Arc<S>,
+    start: Start,
+) -> tokio::task::JoinHandle<std::convert::Infallible> {
+    let stream = LocalStream::new(&common::dynamo_endpoint(), table);
+    let pace = Pace {
+        poll: Duration::from_millis(50),
+        window: Duration::ZERO,
+    };
+    tokio::spawn(async move { stream.follow(sink.as_ref(), start, pace).await })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dynamodb_a_listener_down_for_a_while_misses_nothing_and_gets_nothing_twice() {
     let store = common::dynamo().await;
-    let stream = LocalStream::new(&common::dynamo_endpoint(), store.table_names().0);
     let sink = Arc::new(Flaky {
         start: Instant::now(),
         down: Duration::from_secs(3),
@@ -61,16 +74,7 @@ async fn dynamodb_a_listener_down_for_a_while_misses_nothing_and_gets_nothing_tw
         taken: Mutex::default(),
         refused: Mutex::default(),
     });
-    let follower = {
-        let sink = sink.clone();
-        tokio::spawn(async move {
-            let pace = Pace {
-                poll: Duration::from_millis(50),
-                window: Duration::ZERO,
-            };
-            stream.follow(sink.as_ref(), Start::Oldest, pace).await
-        })
-    };
+    let follower = spawn_follower(store.table_names().0, sink.clone(), Start::Oldest);
     let store: Arc<dyn UserStore> = Arc::new(store);
     let api = common::Client::new(store);
     let users: Vec<String> = (0..4).map(|i| format!("f-{i}")).collect();
@@ -135,18 +139,8 @@ impl Sink for Keep {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dynamodb_a_follower_started_with_new_tables_misses_no_first_change() {
     let store = common::dynamo().await;
-    let stream = LocalStream::new(&common::dynamo_endpoint(), store.table_names().0);
     let sink = Arc::new(Keep::default());
-    let follower = {
-        let sink = sink.clone();
-        tokio::spawn(async move {
-            let pace = Pace {
-                poll: Duration::from_millis(50),
-                window: Duration::ZERO,
-            };
-            stream.follow(sink.as_ref(), Start::Latest, pace).await
-        })
-    };
+    let follower = spawn_follower(store.table_names().0, sink.clone(), Start::Latest);
     // Let it take its iterators first, as make run's follower does before any write.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let api = common::Client::new(Arc::new(store));
