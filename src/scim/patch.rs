@@ -129,6 +129,16 @@ mod tests {
     }
 
     #[test]
+    fn a_required_attribute_cannot_be_removed() {
+        for path in ["active", "userName", "USERNAME"] {
+            let mut r = json!({"userName": "a", "active": true});
+            let ops = json!({"Operations": [{"op": "remove", "path": path}]});
+            let e = apply(&mut r, &ops).unwrap_err();
+            assert_eq!(e.scim_type, Some(ScimType::Mutability), "{path}");
+        }
+    }
+
+    #[test]
     fn read_only_and_unknown_paths_are_refused() {
         let mut r = json!({"userName": "a"});
         let e = apply(

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value as Json};
 
-use super::path::{canonical, Op, Path, ValueFilter};
+use super::path::{canonical, Op, Path, ValueFilter, REQUIRED};
 use crate::scim::error::{ScimError, ScimType};
 use crate::scim::resource::{EXTENSION, EXTENSION_FIELDS};
 
@@ -17,15 +17,13 @@ pub fn apply(
 ) -> Result<(), ScimError> {
     match path {
         Path::Ignored => Ok(()),
-        // RFC 7644 §3.5.2.2: a required attribute cannot become unassigned, and a user is
-        // always enabled or not.
-        Path::Single {
-            attr: "active",
-            sub: None,
-        } if op == Op::Remove => Err(ScimError::bad(
-            ScimType::Mutability,
-            "active is required: replace it with true or false",
-        )),
+        // RFC 7644 §3.5.2.2: a required attribute cannot become unassigned.
+        Path::Single { attr, sub: None } if op == Op::Remove && REQUIRED.contains(attr) => {
+            Err(ScimError::bad(
+                ScimType::Mutability,
+                format!("{attr} is required: replace it instead"),
+            ))
+        }
         Path::Extension => extension(obj, value),
         Path::ExtensionAttr(attr) => {
             let ext = object_at(obj, EXTENSION);

@@ -46,6 +46,8 @@ const KEPT: [&str; 8] = [
     "photos",
     "externalId",
 ];
+/// The ones every user always has (`required` in `/Schemas`): a PATCH cannot remove them.
+pub const REQUIRED: [&str; 2] = ["userName", "active"];
 /// The multi-valued ones, of which the directory keeps one entry each.
 pub const MULTI: [&str; 3] = ["emails", "phoneNumbers", "photos"];
 /// The sub-attributes of `name` the directory keeps.
