@@ -250,7 +250,8 @@ mod dynamodb_only {
 
     /// E-mail changes and a delete are transactions; plain updates of other fields are single
     /// blind writes. Racing three update loops, the transactions must still get through (0 × 503),
-    /// every field keeps the last value a 200 wrote to it, and each 200 is one version.
+    /// every field keeps the last value a 200 wrote to it, and each 200 answers the one version
+    /// its request wrote: its own value, and a version no other answer shows.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn email_changes_and_a_delete_racing_three_update_loops_all_apply() {
         let (clients, store) = instances(4).await;
@@ -268,29 +269,38 @@ mod dynamodb_only {
             .map(|(s, field)| {
                 let c = clients[s + 1].clone();
                 tokio::spawn(async move {
-                    let (mut applied, mut last) = (0u64, None);
+                    let (mut versions, mut last) = (Vec::new(), None);
                     for i in 0..400 {
                         let value = format!("{field}-{i}");
                         let answer = c
                             .call("PATCH", "/users/contended", Some(json!({field: value})))
                             .await;
                         match answer.status.as_u16() {
-                            200 => (applied, last) = (applied + 1, Some(value)),
+                            200 => {
+                                let shown = answer.json();
+                                assert_eq!(shown[field], value.as_str(), "another write's answer");
+                                versions.push(shown["version"].as_u64().unwrap());
+                                last = Some(value);
+                            }
                             404 => break,
                             other => panic!("an update answered {other}: {}", answer.text),
                         }
                     }
-                    (field, applied, last)
+                    (field, versions, last)
                 })
             })
             .collect();
         let mut applied = 1; // the creation
+        let mut versions = vec![1];
         for i in 1..=12 {
-            let body = json!({"email": format!("c{i}@x.io")});
+            let email = format!("c{i}@x.io");
             let changed = clients[0]
-                .call("PATCH", "/users/contended", Some(body))
+                .call("PATCH", "/users/contended", Some(json!({"email": email})))
                 .await;
             assert_eq!(changed.status, 200, "e-mail change {i}: {}", changed.text);
+            let shown = changed.json();
+            assert_eq!(shown["email"], email.as_str(), "another write's answer");
+            versions.push(shown["version"].as_u64().unwrap());
             applied += 1;
         }
         let deleted = clients[0].call("DELETE", "/users/contended", None).await;
@@ -301,8 +311,9 @@ mod dynamodb_only {
             .await
             .json();
         for l in loops {
-            let (field, n, last) = l.await.unwrap();
-            applied += n;
+            let (field, written, last) = l.await.unwrap();
+            applied += written.len() as u64;
+            versions.extend(written);
             assert_eq!(
                 user[field].as_str(),
                 last.as_deref(),
@@ -311,6 +322,11 @@ mod dynamodb_only {
         }
         assert_eq!(user["email"], "c12@x.io");
         assert_eq!(user["version"], applied, "one version per change");
+        versions.push(user["version"].as_u64().unwrap());
+        let answered = versions.len();
+        versions.sort_unstable();
+        versions.dedup();
+        assert_eq!(versions.len(), answered, "two answers showed one version");
         invariants::check(&store).await;
     }
 }

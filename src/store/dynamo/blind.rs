@@ -80,6 +80,7 @@ pub(super) fn blind_update(
     e.require_equal(DELETED_AT, None);
     let at = s(now.to_rfc3339());
     e.require_below(UPDATED_AT, at.clone());
+    super::lease::require_free(&mut e, now);
     if let Some(v) = expect {
         e.require_equal(VERSION, Some(n(v)));
     }

@@ -17,6 +17,7 @@ mod expiry;
 mod expr;
 mod failure;
 pub mod item;
+mod lease;
 mod lists;
 mod metering;
 pub mod migrate;

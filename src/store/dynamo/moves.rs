@@ -9,6 +9,7 @@ use aws_sdk_dynamodb::types::{
 
 use super::failure::{build, WriteFailure};
 use super::item::*;
+use super::lease;
 use super::store::DynamoStore;
 use super::transaction::{bubble_id_free, claim, release, Role};
 use crate::domain::{changed_fields, Transition};
@@ -40,9 +41,11 @@ pub(super) fn actions(
     let leave = Delete::builder()
         .table_name(&store.users)
         .key(BUBBLE_ID, from.clone())
-        .condition_expression("#ver = :old")
+        .condition_expression(format!("#ver = :old AND {}", lease::FREE))
         .expression_attribute_names("#ver", VERSION)
         .expression_attribute_values(":old", n(old.version))
+        .expression_attribute_names(lease::FREE_NAME, LEASE_UNTIL)
+        .expression_attribute_values(lease::FREE_CLOCK, lease::clock(t.new.updated_at))
         .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
     push(
         TransactWriteItem::builder()

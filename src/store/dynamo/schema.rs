@@ -59,6 +59,11 @@ pub const ERASED_AT: &str = "erasedAt";
 pub const MOVE_CHANGES: &str = "moveChanges";
 /// See [`CREATED_AT`].
 pub const VERSION: &str = "version";
+/// While a scoped transaction reads back what it wrote: until when no other write may land,
+/// in milliseconds since the epoch (see `lease`).
+pub const LEASE_UNTIL: &str = "leaseUntil";
+/// The token of the write holding the lease.
+pub const LEASE_TOKEN: &str = "leaseToken";
 /// Lowercased e-mail: what the e-mail guard is keyed by.
 pub const EMAIL_KEY: &str = "emailKey";
 /// Lowercased username: what the username guard is keyed by.

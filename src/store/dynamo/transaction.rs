@@ -10,6 +10,7 @@ use aws_sdk_dynamodb::types::{
 use super::expr::UpdateExpr;
 use super::failure::{build, stale, WriteFailure};
 use super::item::*;
+use super::lease::{self, Lease};
 use super::store::DynamoStore;
 use crate::domain::{DomainError, Guard, Transition, UniqueField, User, FIELDS};
 use crate::store::positions::feed_key;
@@ -32,12 +33,12 @@ pub(super) enum Role {
 
 /// The transaction's actions, the user's item first, and the role of each. `scoped`: the
 /// user's action depends on what the transition changes, not on the whole version (see
-/// [`scoped_update`]), where the transition allows it.
+/// [`scoped_update`]) and takes this lease, where the transition allows it.
 pub(super) fn actions(
     store: &DynamoStore,
     t: &Transition,
     item: Item,
-    scoped: bool,
+    scoped: Option<&Lease>,
     history: &[Item],
 ) -> Result<(Vec<TransactWriteItem>, Vec<Role>), WriteFailure> {
     let me = s(t.new.bubble_id.as_str());
@@ -47,9 +48,10 @@ pub(super) fn actions(
         actions.push(action);
         roles.push(role);
     };
-    match t.old.as_ref().filter(|_| scoped && can_scope(t)) {
-        Some(old) => {
+    match t.old.as_ref().zip(scoped.filter(|_| can_scope(t))) {
+        Some((old, lease)) => {
             let mut e = scoped_update(old, &t.new);
+            lease.take(&mut e, t.new.updated_at);
             if let Some(at) = t.new.deleted_at {
                 e.set(EXPIRES_AT, expiry_attr(store.retention.expiry(at)));
             }
@@ -77,9 +79,11 @@ pub(super) fn actions(
                 );
             let user = match &t.old {
                 Some(old) => user
-                    .condition_expression("#ver = :old")
+                    .condition_expression(format!("#ver = :old AND {}", lease::FREE))
                     .expression_attribute_names("#ver", VERSION)
-                    .expression_attribute_values(":old", n(old.version)),
+                    .expression_attribute_values(":old", n(old.version))
+                    .expression_attribute_names(lease::FREE_NAME, LEASE_UNTIL)
+                    .expression_attribute_values(lease::FREE_CLOCK, lease::clock(t.new.updated_at)),
                 None => user
                     .condition_expression("attribute_not_exists(#b)")
                     .expression_attribute_names("#b", BUBBLE_ID),
@@ -187,6 +191,7 @@ pub(super) fn scoped_update(old: &User, new: &User) -> UpdateExpr {
     }
     let now = s(new.updated_at.to_rfc3339());
     e.require_below(UPDATED_AT, now.clone());
+    super::lease::require_free(&mut e, new.updated_at);
     let changed = |i: usize| old.profile.get(i) != new.profile.get(i);
     for (i, f) in FIELDS.iter().enumerate().filter(|(i, _)| changed(*i)) {
         e.set_or_remove(f.name, new.profile.get(i).map(value_attr));

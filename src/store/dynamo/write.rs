@@ -10,6 +10,7 @@ use super::erase;
 use super::errors::{other, service_error};
 use super::failure::{stale, WriteFailure};
 use super::item::*;
+use super::lease::{self, Lease};
 use super::metering::metered;
 use super::moves;
 use super::store::DynamoStore;
@@ -33,9 +34,11 @@ impl DynamoStore {
                     .put_item()
                     .table_name(&self.users)
                     .set_item(Some(item))
-                    .condition_expression("#ver = :old")
+                    .condition_expression(format!("#ver = :old AND {}", lease::FREE))
                     .expression_attribute_names("#ver", VERSION)
                     .expression_attribute_values(":old", n(old))
+                    .expression_attribute_names(lease::FREE_NAME, LEASE_UNTIL)
+                    .expression_attribute_values(lease::FREE_CLOCK, lease::clock(t.new.updated_at))
                     .return_values_on_condition_check_failure(
                         ReturnValuesOnConditionCheckFailure::AllOld,
                     )
@@ -61,7 +64,7 @@ impl DynamoStore {
         item: Item,
         scoped: bool,
     ) -> Result<User, WriteFailure> {
-        let scoped = scoped && transaction::can_scope(t);
+        let lease = (scoped && transaction::can_scope(t)).then(Lease::new);
         // An erasure scrubs the person's deletion records in the same transaction.
         let history = match &t.old {
             Some(old) if t.is_erasure() => self.history_keys(&old.id).await?,
@@ -71,7 +74,7 @@ impl DynamoStore {
         let (actions, roles) = if t.is_move() {
             moves::actions(self, t, item)?
         } else {
-            transaction::actions(self, t, item, scoped, now)?
+            transaction::actions(self, t, item, lease.as_ref(), now)?
         };
         let result = metered(
             self.client
@@ -81,18 +84,15 @@ impl DynamoStore {
                 .send(),
         )
         .await;
-        match result {
-            // Plain updates of other fields may have landed around a scoped write: the
-            // stored user is read back (one strongly consistent read, on this path only).
-            Ok(_) if scoped => match self.get_by_bubble_id(&t.new.bubble_id).await? {
-                Some(user) => Ok(user),
-                None => Err(StoreError::Backend("user gone after its write".into()).into()),
-            },
-            Ok(_) => {
+        match (result, &lease) {
+            // Plain updates of other fields may have landed before a scoped write: what it
+            // left is read back as its lease is released (one request, on this path only).
+            (Ok(_), Some(lease)) => Ok(lease.release(self, &t.new.bubble_id).await?),
+            (Ok(_), None) => {
                 self.scrub_each(later).await?;
                 Ok(t.new.clone())
             }
-            Err(err) => match service_error(err)? {
+            (Err(err), _) => match service_error(err)? {
                 TransactWriteItemsError::TransactionCanceledException(e) => {
                     Err(transaction::cancelled(e.cancellation_reasons(), &roles))
                 }
