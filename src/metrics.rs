@@ -28,11 +28,14 @@ pub struct Figures<'a> {
     pub wcu: f64,
     /// Whether this was the instance's first request.
     pub cold_start: bool,
+    /// Why a 401 refused the key (`missing`, `unknown`, `revoked`, `expired`).
+    pub refusal: Option<&'a str>,
 }
 
 /// The metrics of a request: name, unit, value.
-fn values(f: &Figures) -> [(&'static str, &'static str, f64); 11] {
+fn values(f: &Figures) -> [(&'static str, &'static str, f64); 15] {
     let is = |b: bool| if b { 1.0 } else { 0.0 };
+    let refused = |why: &str| is(f.refusal == Some(why));
     [
         ("Requests", "Count", 1.0),
         ("Latency", "Milliseconds", f.latency_ms),
@@ -43,6 +46,10 @@ fn values(f: &Figures) -> [(&'static str, &'static str, f64); 11] {
         ("Status409", "Count", is(f.status == 409)),
         ("Status412", "Count", is(f.status == 412)),
         ("Status429", "Count", is(f.status == 429)),
+        ("Unauthorized401Missing", "Count", refused("missing")),
+        ("Unauthorized401Unknown", "Count", refused("unknown")),
+        ("Unauthorized401Revoked", "Count", refused("revoked")),
+        ("Unauthorized401Expired", "Count", refused("expired")),
         ("Status5xx", "Count", is(f.status >= 500)),
         ("ColdStart", "Count", is(f.cold_start)),
     ]
@@ -144,10 +151,22 @@ mod tests {
             rcu: 1.0,
             wcu: 4.0,
             cold_start: true,
+            refusal: None,
         };
         let line = document(&f, "users-api", DEFAULT_NAMESPACE, 1_795_000_000_000).to_string();
         let doc = assert_valid_emf(&line);
         assert_eq!(doc["route"], "/users/{ref}");
+        assert_eq!(doc["Unauthorized401Revoked"].as_f64(), Some(0.0));
+        let revoked = Figures {
+            status: 401,
+            refusal: Some("revoked"),
+            ..f
+        };
+        let line =
+            document(&revoked, "users-api", DEFAULT_NAMESPACE, 1_795_000_000_000).to_string();
+        let refused = assert_valid_emf(&line);
+        assert_eq!(refused["Unauthorized401Revoked"].as_f64(), Some(1.0));
+        assert_eq!(refused["Unauthorized401Unknown"].as_f64(), Some(0.0));
         assert_eq!(
             (doc["Status409"].as_f64(), doc["Status4xx"].as_f64()),
             (Some(1.0), Some(1.0))

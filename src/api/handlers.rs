@@ -1,6 +1,6 @@
 //! Route handlers: parse the request into domain values, ask the store, answer.
 
-use axum::extract::{RawQuery, State};
+use axum::extract::RawQuery;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use futures::{stream, StreamExt};
@@ -16,6 +16,7 @@ use crate::edge::conditional::if_match;
 use crate::edge::contract::MAX_BATCH;
 use crate::edge::error::ApiError;
 use crate::edge::query::Params;
+use crate::edge::view::View;
 use crate::edge::AppState;
 use crate::store::batch::{self, Outcome};
 
@@ -37,7 +38,7 @@ pub async fn health() -> Reply {
 
 /// `POST /users/{bubbleId}`: create or merge.
 pub async fn upsert(
-    State(app): State<AppState>,
+    View(app): View,
     PathRef(raw): PathRef,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
@@ -55,7 +56,7 @@ pub async fn upsert(
 
 /// `GET /users/{ref}`.
 pub async fn get_user(
-    State(app): State<AppState>,
+    View(app): View,
     PathRef(raw): PathRef,
     RawQuery(query): RawQuery,
 ) -> Result<Reply, ApiError> {
@@ -69,7 +70,7 @@ pub async fn get_user(
 
 /// `PUT` and `PATCH /users/{ref}`: merge into an existing active user.
 pub async fn update(
-    State(app): State<AppState>,
+    View(app): View,
     PathRef(raw): PathRef,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
@@ -86,7 +87,7 @@ pub async fn update(
 
 /// `DELETE /users/{ref}`: soft delete.
 pub async fn delete(
-    State(app): State<AppState>,
+    View(app): View,
     Extension(caller): Extension<Caller>,
     PathRef(raw): PathRef,
     headers: HeaderMap,
@@ -96,7 +97,7 @@ pub async fn delete(
 
 /// `POST /users/{ref}/restore`.
 pub async fn restore(
-    State(app): State<AppState>,
+    View(app): View,
     PathRef(raw): PathRef,
     headers: HeaderMap,
 ) -> Result<Reply, ApiError> {
@@ -105,7 +106,7 @@ pub async fn restore(
 
 /// `POST /users/{ref}/erase`: erases the person, active or soft-deleted; a tombstone stays.
 pub async fn erase(
-    State(app): State<AppState>,
+    View(app): View,
     Extension(caller): Extension<Caller>,
     PathRef(raw): PathRef,
     headers: HeaderMap,
@@ -128,7 +129,7 @@ async fn act(
 
 /// `POST /users`: create 1–100 users, each on its own; with `?upsert=true`, upsert them.
 pub async fn batch_create(
-    State(app): State<AppState>,
+    View(app): View,
     RawQuery(query): RawQuery,
     JsonBody(body): JsonBody,
 ) -> Result<Reply, ApiError> {

@@ -1,7 +1,7 @@
 //! The list routes: active users, the change feed, finding users by identity or relation,
 //! and the deleted history.
 
-use axum::extract::{RawQuery, State};
+use axum::extract::RawQuery;
 use serde_json::json;
 
 use super::filter::Filter;
@@ -11,6 +11,7 @@ use crate::domain::{Relation, Timestamp, User, UserRef};
 use crate::edge::contract::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::edge::error::ApiError;
 use crate::edge::query::Params;
+use crate::edge::view::View;
 use crate::edge::AppState;
 use crate::store::{Lookup, Window};
 
@@ -25,10 +26,7 @@ fn window(after: &Option<String>, skip: usize, limit: usize) -> Window<'_> {
 
 /// `GET /users`: active users; with a filter, the change feed, one user found by e-mail,
 /// username or id, or the users of a producer, seller or origin.
-pub async fn list_users(
-    State(app): State<AppState>,
-    RawQuery(query): RawQuery,
-) -> Result<Reply, ApiError> {
+pub async fn list_users(View(app): View, RawQuery(query): RawQuery) -> Result<Reply, ApiError> {
     let params = Params::parse(query.as_deref())?;
     match Filter::parse(&params)? {
         None => active(&app, &params).await,
@@ -169,10 +167,7 @@ async fn related(
 }
 
 /// `GET /deleted-users`: the deleted history, newest first.
-pub async fn deleted_users(
-    State(app): State<AppState>,
-    RawQuery(query): RawQuery,
-) -> Result<Reply, ApiError> {
+pub async fn deleted_users(View(app): View, RawQuery(query): RawQuery) -> Result<Reply, ApiError> {
     let params = Params::parse(query.as_deref())?;
     let spec = ListSpec {
         name: "deleted",

@@ -5,6 +5,7 @@
 pub mod body;
 pub mod filter;
 pub mod handlers;
+pub mod keys;
 pub mod lists;
 pub mod openapi;
 pub mod paging;
@@ -62,7 +63,7 @@ async fn edge(
     let outcome = match (negotiated, needed) {
         (Err(e), _) => Err(e),
         (Ok(_), None) => Ok(()),
-        (Ok(_), Some(needed)) => gate::admit(&app, &mut x, &mut req, needed),
+        (Ok(_), Some(needed)) => gate::admit(&app, &mut x, &mut req, needed).await,
     };
     let outcome = outcome.and_then(|()| {
         let params = Params::parse(req.uri().query())?;

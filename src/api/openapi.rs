@@ -30,7 +30,34 @@ fn field_schema(kind: Kind) -> Value {
     }
 }
 
+/// A managed key's record, and the same with its one-time `secret`.
+fn key_schemas() -> (Value, Value) {
+    let time = json!({"type": ["string", "null"], "format": "date-time"});
+    let relation = json!({"type": ["string", "null"], "format": "uuid"});
+    let key = json!({
+        "type": "object", "xml": {"name": "key"},
+        "required": ["id", "name", "scopes", "producerId", "sellerId", "originId", "createdAt", "createdBy", "expiresAt", "lastUsedAt", "revokedAt"],
+        "properties": {
+            "id": {"type": "string", "pattern": "^key_[0-9a-f]{32}$"},
+            "name": {"type": "string"},
+            "scopes": {"type": "array", "items": {"type": "string", "enum": ["read", "write", "erase", "keys"]}},
+            "producerId": relation, "sellerId": relation, "originId": relation,
+            "createdAt": {"type": "string", "format": "date-time"},
+            "createdBy": {"type": "string", "description": "The name of the key that created it."},
+            "expiresAt": time, "lastUsedAt": time, "revokedAt": time,
+        }
+    });
+    let mut with_secret = key.clone();
+    with_secret["properties"]["secret"] = json!({"type": "string", "pattern": "^uak_[A-Za-z0-9_-]{43}$", "description": "Shown in this answer only."});
+    with_secret["required"]
+        .as_array_mut()
+        .expect("a list")
+        .push(json!("secret"));
+    (key, with_secret)
+}
+
 fn schemas() -> Value {
+    let (key, key_with_secret) = key_schemas();
     let mut user = Map::new();
     user.insert("id".into(), json!({"type": "string", "format": "uuid"}));
     user.insert(
@@ -129,6 +156,25 @@ fn schemas() -> Value {
             }
         },
         "DeletionList": list("DeletionRecord"),
+        "Key": key.clone(),
+        "KeyWithSecret": key_with_secret,
+        "KeyList": {"type": "object", "xml": {"name": "keys"}, "required": ["data"], "properties": {"data": {"type": "array", "items": {"$ref": "#/components/schemas/Key"}}}},
+        "KeyCreate": {
+            "type": "object", "required": ["name", "scopes"], "additionalProperties": false,
+            "description": "At most one of producerId, sellerId, originId: the organization the key is bound to.",
+            "properties": {
+                "name": {"type": "string", "minLength": 1, "maxLength": 100},
+                "scopes": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": ["read", "write", "erase", "keys"]}},
+                "producerId": {"type": "string", "format": "uuid"},
+                "sellerId": {"type": "string", "format": "uuid"},
+                "originId": {"type": "string", "format": "uuid"},
+                "expiresAt": {"type": ["string", "null"], "format": "date-time"}
+            }
+        },
+        "KeyRotation": {
+            "type": "object", "additionalProperties": false,
+            "properties": {"overlapHours": {"type": "integer", "minimum": 0, "maximum": 168, "default": 24}}
+        },
         "Details": {"type": "array", "items": {
             "type": "object", "required": ["field", "reason"],
             "properties": {"field": {"type": "string"}, "reason": {"type": "string"}}
@@ -286,23 +332,27 @@ fn operation(route: &Route) -> Value {
         "summary": route.summary,
         "parameters": params,
         "responses": responses,
-        "security": if route.scope.is_some() { json!([{"authorization": []}, {"apiKey": []}]) } else { json!([]) },
+        "security": match route.scope {
+            Some(s) => json!([{"authorization": [s.name()]}, {"apiKey": [s.name()]}]),
+            None => json!([]),
+        },
     });
     if let Some(body) = route.body {
-        let schema = if body == BodyKind::Batch {
-            "Batch"
-        } else {
-            "UserWrite"
+        let schema = match body {
+            BodyKind::Batch => "Batch",
+            BodyKind::User => "UserWrite",
+            BodyKind::Key => "KeyCreate",
+            BodyKind::Rotation => "KeyRotation",
         };
         let reference = json!({"$ref": format!("#/components/schemas/{schema}")});
         let mut media = json!({"application/json": {"schema": reference}});
         if body == BodyKind::User {
             media["application/merge-patch+json"] = json!({"schema": reference});
         }
-        op["requestBody"] = json!({"required": true, "content": media});
+        op["requestBody"] = json!({"required": body != BodyKind::Rotation, "content": media});
     }
     if let Some(scope) = route.scope {
-        op["x-key-scope"] = json!(format!("{scope:?}").to_lowercase());
+        op["x-key-scope"] = json!(scope.name());
     }
     op
 }

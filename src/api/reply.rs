@@ -36,6 +36,12 @@ impl Reply {
         }
     }
 
+    /// This answer with another status (`201 Created`).
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
     /// A list envelope (XML root `<export>`, as in the seed).
     pub fn list(body: Value) -> Self {
         Self {

@@ -20,6 +20,10 @@ pub enum BodyKind {
     User,
     /// An array of users to create (`UserWrite` with `bubbleId`).
     Batch,
+    /// A managed key to create (`KeyCreate`).
+    Key,
+    /// A rotation (`KeyRotation`), optional.
+    Rotation,
 }
 
 /// One documented operation.
@@ -121,9 +125,10 @@ fn merge_route(
 }
 
 /// A bodiless write to one user (`DELETE /users/{ref}`, `POST /users/{ref}/restore`,
-/// `…/erase`): write scope, `If-Match` honoured, the user answered.
+/// `…/erase`): `If-Match` honoured, the user answered.
 fn user_action(
     method: Method,
+    scope: Scope,
     path: &'static str,
     operation_id: &'static str,
     summary: &'static str,
@@ -135,7 +140,7 @@ fn user_action(
         path,
         operation_id,
         summary,
-        scope: Some(Scope::Write),
+        scope: Some(scope),
         params: &[REF],
         body: None,
         success: (200, "User"),
@@ -307,6 +312,7 @@ pub fn routes() -> Vec<Route> {
         ),
         user_action(
             Method::DELETE,
+            Scope::Write,
             "/users/{ref}",
             "deleteUser",
             "Soft delete: frees e-mail and username, records the deletion",
@@ -315,6 +321,7 @@ pub fn routes() -> Vec<Route> {
         ),
         user_action(
             Method::POST,
+            Scope::Write,
             "/users/{ref}/restore",
             "restoreUser",
             "Reactivate a soft-deleted user (same id); 409 if its identity is taken or it was erased",
@@ -323,6 +330,7 @@ pub fn routes() -> Vec<Route> {
         ),
         user_action(
             Method::POST,
+            Scope::Erase,
             "/users/{ref}/erase",
             "eraseUser",
             "Erase a person: every personal field removed for good, identity freed, a tombstone left",
@@ -342,5 +350,77 @@ pub fn routes() -> Vec<Route> {
             if_match: false,
             handler: get(super::lists::deleted_users),
         },
+    ]
+    .into_iter()
+    .chain(key_routes())
+    .collect()
+}
+
+const KEY_ID: Param = Param {
+    name: "keyId",
+    location: "path",
+    schema: || json!({"type": "string", "pattern": "^key_[0-9a-f]{32}$"}),
+    doc: "The managed key's id.",
+};
+
+/// A `/keys` route: scope `keys`, no `If-Match`.
+fn key_route(
+    method: Method,
+    path: &'static str,
+    (operation_id, summary): (&'static str, &'static str),
+    params: &'static [Param],
+    body: Option<BodyKind>,
+    success: (u16, &'static str),
+    handler: MethodRouter<AppState>,
+) -> Route {
+    Route {
+        method,
+        path,
+        operation_id,
+        summary,
+        scope: Some(Scope::Keys),
+        params,
+        body,
+        success,
+        errors: &[400, 404, 413, 415],
+        if_match: false,
+        handler,
+    }
+}
+
+/// The managed keys' routes.
+fn key_routes() -> Vec<Route> {
+    use super::keys as k;
+    vec![
+        key_route(Method::POST, "/keys", ("createKey", "Create a managed key; its secret is in this answer only"),
+            &[],
+            Some(BodyKind::Key),
+            (201, "KeyWithSecret"),
+            post(k::create),
+        ),
+        key_route(Method::GET, "/keys", ("listKeys", "The managed keys this key may manage, oldest first"),
+            &[],
+            None,
+            (200, "KeyList"),
+            get(k::list),
+        ),
+        key_route(Method::GET, "/keys/{keyId}", ("getKey", "One managed key's record (never its secret)"),
+            &[KEY_ID],
+            None,
+            (200, "Key"),
+            get(k::get),
+        ),
+        key_route(Method::POST, "/keys/{keyId}/rotate", ("rotateKey", "A new secret; the old one keeps working for overlapHours (default 24, at most 168)"),
+            &[KEY_ID],
+            Some(BodyKind::Rotation),
+            (200, "KeyWithSecret"),
+            post(k::rotate),
+        ),
+        key_route(Method::DELETE, "/keys/{keyId}", ("revokeKey", "Revoke: refused by every instance within 10 s"),
+            &[KEY_ID],
+            None,
+            (200, "Key"),
+            delete(k::revoke),
+        ),
     ]
 }

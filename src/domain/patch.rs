@@ -87,6 +87,13 @@ impl Patch {
         self.slots.get(i)?.as_ref().map(Option::as_ref)
     }
 
+    /// Makes the patch set field `i` to `value` (`None`: erase it).
+    pub fn set(&mut self, i: usize, value: Option<Value>) {
+        if let Some(slot) = self.slots.get_mut(i) {
+            *slot = Some(value);
+        }
+    }
+
     /// The profile after merging this patch into `profile`.
     pub fn apply(&self, profile: &Profile) -> Profile {
         let mut out = profile.clone();

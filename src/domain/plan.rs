@@ -30,6 +30,10 @@ pub enum DomainError {
     /// The user was erased: it cannot be restored.
     #[error("the user was erased")]
     Erased,
+    /// The write would set the calling key's organization field to another organization
+    /// (or none).
+    #[error("{0} is the key's organization")]
+    OutsideBinding(&'static str),
 }
 
 /// What a request asks of a user, before it is planned against the current one.

@@ -36,6 +36,14 @@ impl CursorKey {
         Self(secret.to_vec())
     }
 
+    /// The key for cursors of one organization's directory: a cursor made for another
+    /// binding (or none) fails its tag, so a position never crosses organizations.
+    pub fn bound_to(&self, binding: &str) -> Self {
+        let mut mac = self.mac(b"binding\n");
+        mac.update(binding.as_bytes());
+        Self(mac.finalize().into_bytes().to_vec())
+    }
+
     fn mac(&self, payload: &[u8]) -> Hmac<Sha256> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
         mac.update(payload);

@@ -42,6 +42,10 @@ pub enum ApiError {
     Unauthorized,
     /// 403 `ALGOREP_032`.
     Forbidden,
+    /// 403 `ALGOREP_032`: the named field would leave the key's organization or scopes.
+    ForbiddenField(&'static str, &'static str),
+    /// 404 `ALGOREP_037`: no managed key with that id (that this key may see).
+    NoSuchKey,
     /// 429 `ALGOREP_033`, come back after this many seconds.
     TooManyRequests(u64),
     /// 413 `ALGOREP_034`.
@@ -151,6 +155,11 @@ impl ApiError {
                 FORBIDDEN,
                 "This API key's scope does not allow this request".into(),
             ),
+            ForbiddenField(field, _) => (
+                FORBIDDEN,
+                format!("This API key may not set {field} so"),
+            ),
+            NoSuchKey => (NO_ROUTE, "No such key".into()),
             TooManyRequests(_) => (TOO_MANY_REQUESTS, "Too many requests".into()),
             TooLarge(what) => (TOO_LARGE, format!("Too large: {what}")),
             PreconditionFailed => (STALE, "If-Match does not match the current version".into()),
@@ -187,6 +196,7 @@ impl ApiError {
             ApiError::Duplicate(field) => {
                 vec![FieldIssue::new(*field, "is already used by another user")]
             }
+            ApiError::ForbiddenField(field, reason) => vec![FieldIssue::new(*field, *reason)],
             _ => vec![],
         };
         if !details.is_empty() {
@@ -212,6 +222,10 @@ impl From<DomainError> for ApiError {
             DomainError::BubbleIdTaken => ApiError::Duplicate("bubbleId"),
             DomainError::PreconditionFailed => ApiError::PreconditionFailed,
             DomainError::Erased => ApiError::Erased,
+            DomainError::OutsideBinding(field) => ApiError::ForbiddenField(
+                field,
+                "is the API key's organization: it cannot be set to another or removed",
+            ),
             DomainError::BubbleIdMismatch => ApiError::bad(
                 "bubbleId",
                 "must equal the user's bubbleId (for an upsert, the path's)",

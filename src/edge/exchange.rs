@@ -34,6 +34,8 @@ pub(crate) struct Exchange {
     pub key: Option<String>,
     /// The key's rate-limit allowance, once checked.
     pub allowance: Option<Allowance>,
+    /// Why the key was refused, for a 401.
+    pub refusal: Option<crate::keys::Refusal>,
 }
 
 impl Exchange {
@@ -52,6 +54,7 @@ impl Exchange {
             meter: Arc::new(Meter::default()),
             key: None,
             allowance: None,
+            refusal: None,
         }
     }
 
@@ -72,6 +75,7 @@ impl Exchange {
             started: self.started,
             meter: &self.meter,
             key: self.key.as_deref(),
+            refusal: self.refusal.map(crate::keys::Refusal::name),
             client: self.client.as_deref(),
             metrics: app.metrics.as_deref(),
         }

@@ -1,27 +1,39 @@
 //! The one gate every protected request of either face passes, once, before its handler
 //! runs and before any data is read: who is calling, whether its key may do what the route
-//! needs, and whether it is within its rate. Access control grows here, not in the faces.
+//! needs, and whether it is within its rate. What the caller then sees is its
+//! [`View`](super::view::View): the whole directory, or its organization's.
 
 use axum::extract::Request;
 
-use super::auth::{Authenticate, Scope};
+use super::auth::{presented_key, usable_scopes, Refusal, Scope};
 use super::error::ApiError;
 use super::exchange::Exchange;
 use super::state::AppState;
 
-/// Admits `req` to a route that needs `needed`: authenticates its key, charges its rate
-/// allowance (recorded on `x` for the answer's headers and the log line) and hands the
-/// handler the [`Caller`](super::auth::Caller). A 401, 403 or 429 otherwise.
-pub(crate) fn admit(
+/// Admits `req` to a route that needs `needed`: authenticates its key, checks its scopes,
+/// charges its rate allowance (recorded on `x` for the answer's headers and the log line)
+/// and hands the handler the [`Caller`](super::auth::Caller). A 401, 403 or 429 otherwise.
+pub(crate) async fn admit(
     app: &AppState,
     x: &mut Exchange,
     req: &mut Request,
     needed: Scope,
 ) -> Result<(), ApiError> {
-    let caller = app.keys.authenticate(req.headers(), needed)?;
+    let presented = presented_key(req.headers()).map(str::to_owned);
+    let found = match presented {
+        None => Err(Refusal::Missing),
+        Some(secret) => app.keys.authenticate(&secret).await,
+    };
+    let caller = found.map_err(|why| {
+        x.refusal = Some(why);
+        ApiError::Unauthorized
+    })?;
+    x.key = Some(caller.name.clone());
+    if !usable_scopes(&caller, req.headers())?.holds(needed) {
+        return Err(ApiError::Forbidden);
+    }
     let allowed = app.limits.check(&caller.name);
     x.allowance = Some(allowed);
-    x.key = Some(caller.name.clone());
     req.extensions_mut().insert(caller);
     match allowed.retry_after {
         Some(secs) => Err(ApiError::TooManyRequests(secs)),

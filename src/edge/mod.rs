@@ -15,5 +15,6 @@ pub mod query;
 pub(crate) mod record;
 pub mod render;
 pub mod state;
+pub mod view;
 
 pub use state::AppState;

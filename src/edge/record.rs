@@ -19,6 +19,8 @@ pub(crate) struct Record<'a> {
     pub meter: &'a Meter,
     /// The name (never the value) of the key that called.
     pub key: Option<&'a str>,
+    /// Why the key was refused (a 401), as the metric's reason.
+    pub refusal: Option<&'a str>,
     pub client: Option<&'a str>,
     /// The EMF directive; `None` when metrics are off.
     pub metrics: Option<&'a str>,
@@ -47,6 +49,7 @@ impl Record<'_> {
             db_wcu = capacity.write,
             db_ms = self.meter.duration().as_secs_f64() * 1000.0,
             key = self.key.unwrap_or("-"),
+            refused = self.refusal.unwrap_or("-"),
             client_id = self.client.unwrap_or("-"),
             "request"
         );
@@ -59,6 +62,7 @@ impl Record<'_> {
                 rcu: capacity.read,
                 wcu: capacity.write,
                 cold_start,
+                refusal: self.refusal,
             };
             metrics::emit(&figures, directive);
         }

@@ -5,11 +5,12 @@ use std::time::Duration;
 
 use http::HeaderValue;
 
-use super::auth::KeyRing;
+use super::auth::Keys;
 use super::cursor::CursorKey;
 use super::limits::RateLimits;
 use crate::config::Config;
-use crate::domain::Retention;
+use crate::domain::{Retention, Timestamp};
+use crate::keys::Binding;
 use crate::store::UserStore;
 
 /// What every handler shares: built once per cold start.
@@ -17,8 +18,10 @@ use crate::store::UserStore;
 pub struct AppState {
     /// Where users live.
     pub store: Arc<dyn UserStore>,
-    /// The accepted API keys.
-    pub keys: Arc<KeyRing>,
+    /// Bootstrap and managed API keys.
+    pub keys: Arc<Keys>,
+    /// The organization the caller is bound to, in a bound caller's [`View`](super::view::View).
+    pub binding: Option<Binding>,
     /// Signs pagination cursors.
     pub cursors: CursorKey,
     /// Per-key rate limits.
@@ -37,8 +40,13 @@ impl AppState {
     /// State for `store` under `config`.
     pub fn new(store: Arc<dyn UserStore>, config: &Config) -> Self {
         Self {
-            store,
-            keys: Arc::new(config.keys.clone()),
+            store: store.clone(),
+            keys: Arc::new(Keys::new(
+                config.keys.clone(),
+                store.keys(),
+                Arc::new(Timestamp::now),
+            )),
+            binding: None,
             cursors: CursorKey::new(&config.cursor_secret),
             limits: Arc::new(RateLimits::per_second(
                 config.rate_limit_rps,

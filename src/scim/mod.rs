@@ -71,7 +71,7 @@ async fn edge(State(app): State<AppState>, mut req: Request, next: Next) -> Resp
     } else {
         Scope::Write
     };
-    let response = match gate::admit(&app, &mut x, &mut req, needed) {
+    let response = match gate::admit(&app, &mut x, &mut req, needed).await {
         Ok(()) => scim_errors(x.run(next.run(req)).await),
         Err(e) => ScimError::from(e).into_response(),
     };

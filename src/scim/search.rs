@@ -5,7 +5,7 @@
 //! as 1, and both apply to a filter's matches too.
 //! `attributes` and `excludedAttributes` shape every resource.
 
-use axum::extract::{RawQuery, State};
+use axum::extract::RawQuery;
 use axum::response::Response;
 use http::{HeaderMap, StatusCode};
 use serde_json::{json, Map, Value as Json};
@@ -18,6 +18,7 @@ use super::wire::{base_url, respond};
 use crate::domain::{BubbleId, UniqueField, User, UserRef};
 use crate::edge::contract::{MAX_PAGE_SIZE, PAGE_WINDOW};
 use crate::edge::query::Params;
+use crate::edge::view::View;
 use crate::edge::AppState;
 use crate::store::{Lookup, Window};
 
@@ -27,7 +28,7 @@ const CURSOR_LIST: &str = "scim-users";
 
 /// `GET /Users`. Query parameters SCIM does not define are ignored.
 pub async fn list(
-    State(app): State<AppState>,
+    View(app): View,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ScimError> {

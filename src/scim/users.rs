@@ -2,7 +2,7 @@
 //! discovery documents.
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, RawQuery};
 use axum::response::Response;
 use axum::Extension;
 use http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -22,6 +22,7 @@ use crate::edge::auth::Caller;
 use crate::edge::conditional::if_match;
 use crate::edge::contract::MAX_BODY_BYTES;
 use crate::edge::query::Params;
+use crate::edge::view::View;
 use crate::edge::AppState;
 use crate::store::Lookup;
 
@@ -86,10 +87,10 @@ pub async fn not_implemented() -> ScimError {
 /// user had brings that user back (same `id`) as the body describes it; one an active user
 /// holds is 409 `uniqueness`, as are a taken `userName` or e-mail. Without `externalId` the
 /// user gets a bubbleId of the service's making.
-pub async fn create(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Answer {
+pub async fn create(View(app): View, headers: HeaderMap, body: Bytes) -> Answer {
     let base = base_url(&headers);
     let body = json_body(&headers, &body)?;
-    let view = native_view(&body)?;
+    let view = kept_in_organization(&app, native_view(&body)?);
     let bubble = match body.get("externalId") {
         None | Some(Json::Null) => made_up_bubble_id(),
         Some(v) => external(v)?,
@@ -122,10 +123,22 @@ pub async fn create(State(app): State<AppState>, headers: HeaderMap, body: Bytes
     ))
 }
 
+/// A bound key's resource that leaves its organization's field out keeps the user in the
+/// organization: an IdP does not send what it does not manage.
+fn kept_in_organization(app: &AppState, mut view: Map<String, Json>) -> Map<String, Json> {
+    if let Some(b) = app.binding {
+        let field = view.entry(b.field()).or_insert(Json::Null);
+        if field.is_null() {
+            *field = Json::String(b.value());
+        }
+    }
+    view
+}
+
 /// `GET /Users/{id}`: at most 2 storage requests (the id's guard, then the user), shaped by
 /// `attributes` / `excludedAttributes`.
 pub async fn read(
-    State(app): State<AppState>,
+    View(app): View,
     headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
@@ -146,7 +159,7 @@ pub async fn read(
 /// `PUT /Users/{id}`: the body replaces the resource; what it leaves out is erased, but for
 /// `id` and `externalId` (a new `externalId` moves the user, same `id`).
 pub async fn replace(
-    State(app): State<AppState>,
+    View(app): View,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
@@ -157,7 +170,7 @@ pub async fn replace(
         Some(v) => external(v)?,
     };
     let before = stored_view(&current, &base)?;
-    let after = native_view(&body)?;
+    let after = kept_in_organization(&app, native_view(&body)?);
     write(&app, &headers, current, &before, &after, target, &base).await
 }
 
@@ -165,7 +178,7 @@ pub async fn replace(
 /// written as a `PUT` would be. Removing `externalId` gives the user a bubbleId of the
 /// service's making.
 pub async fn patch(
-    State(app): State<AppState>,
+    View(app): View,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
@@ -185,7 +198,7 @@ pub async fn patch(
 
 /// `DELETE /Users/{id}`: the soft delete; 204, then the user is 404 and its identity free.
 pub async fn delete(
-    State(app): State<AppState>,
+    View(app): View,
     Extension(caller): Extension<Caller>,
     headers: HeaderMap,
     Path(id): Path<String>,

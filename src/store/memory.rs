@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use uuid::Uuid;
@@ -13,6 +13,7 @@ use crate::domain::{
     BubbleId, DeletionRecord, DomainError, Intent, Plan, Relation, Retention, Timestamp,
     Transition, UniqueField, User, UserRef,
 };
+use crate::keys::{KeyStore, MemoryKeys};
 
 #[derive(Default)]
 struct State {
@@ -33,6 +34,8 @@ pub struct MemoryStore {
     retention: Retention,
     /// When the store was made: a new embedded store is a new, empty directory.
     born: Timestamp,
+    /// Managed API keys.
+    keys: Arc<MemoryKeys>,
 }
 
 impl Default for MemoryStore {
@@ -41,6 +44,7 @@ impl Default for MemoryStore {
             state: Mutex::default(),
             retention: Retention::default(),
             born: Timestamp::now(),
+            keys: Arc::default(),
         }
     }
 }
@@ -271,6 +275,10 @@ impl UserStore for MemoryStore {
 
     async fn epoch(&self) -> Result<Option<Timestamp>, StoreError> {
         Ok(Some(self.born))
+    }
+
+    fn keys(&self) -> Arc<dyn KeyStore> {
+        self.keys.clone()
     }
 
     async fn count_active(&self) -> Result<u64, StoreError> {

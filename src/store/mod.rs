@@ -12,6 +12,7 @@ use crate::domain::{
 };
 
 pub mod batch;
+pub mod bound;
 pub mod dynamo;
 pub mod memory;
 pub mod meter;
@@ -184,4 +185,7 @@ pub trait UserStore: Send + Sync {
     /// store finds the directory has never held one, and so never after any user's
     /// `createdAt`. A directory that held users before the record existed has none.
     async fn epoch(&self) -> Result<Option<Timestamp>, StoreError>;
+
+    /// Where this store keeps managed API keys.
+    fn keys(&self) -> std::sync::Arc<dyn crate::keys::KeyStore>;
 }

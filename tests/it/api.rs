@@ -456,7 +456,9 @@ async fn every_route_enforces_the_scope_its_table_entry_declares() {
                     "{what}"
                 );
                 match scope {
-                    users_api::edge::auth::Scope::Write => {
+                    users_api::edge::auth::Scope::Write
+                    | users_api::edge::auth::Scope::Erase
+                    | users_api::edge::auth::Scope::Keys => {
                         assert_error(&read, 403, "ALGOREP_032");
                     }
                     users_api::edge::auth::Scope::Read => assert!(

@@ -392,6 +392,9 @@ impl UserStore for Hung {
     async fn epoch(&self) -> Result<Option<users_api::domain::Timestamp>, StoreError> {
         self.0.epoch().await
     }
+    fn keys(&self) -> Arc<dyn users_api::keys::KeyStore> {
+        self.0.keys()
+    }
     async fn find_active(&self, lookup: &Lookup) -> Result<Option<User>, StoreError> {
         self.0.find_active(lookup).await
     }

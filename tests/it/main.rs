@@ -6,6 +6,7 @@
 #[macro_use]
 mod common;
 
+mod access;
 mod api;
 mod bad_data;
 mod binary;

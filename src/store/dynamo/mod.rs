@@ -17,6 +17,7 @@ mod expiry;
 mod expr;
 mod failure;
 pub mod item;
+mod keys;
 mod lease;
 mod lists;
 mod metering;
@@ -27,6 +28,8 @@ pub mod shard_merge;
 mod store;
 mod transaction;
 mod write;
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{KeysAndAttributes, ReturnConsumedCapacity};
@@ -313,6 +316,10 @@ impl UserStore for DynamoStore {
 
     async fn epoch(&self) -> Result<Option<Timestamp>, StoreError> {
         self.read_epoch().await
+    }
+
+    fn keys(&self) -> Arc<dyn crate::keys::KeyStore> {
+        Arc::new(self.clone())
     }
 
     async fn count_active(&self) -> Result<u64, StoreError> {

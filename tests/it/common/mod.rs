@@ -237,6 +237,30 @@ impl Client {
         }
     }
 
+    /// The same client presenting another key.
+    pub fn with_key(&self, key: &str) -> Self {
+        let auth = match self.prefix {
+            "" => key.to_owned(),
+            _ => format!("Bearer {key}"),
+        };
+        Self {
+            app: self.app.clone(),
+            prefix: self.prefix,
+            auth,
+            content_type: self.content_type,
+        }
+    }
+
+    /// The SCIM face of this client's router.
+    pub fn scim_face(&self) -> Self {
+        Self {
+            app: self.app.clone(),
+            prefix: "/scim/v2",
+            auth: format!("Bearer {}", self.auth.trim_start_matches("Bearer ")),
+            content_type: "application/scim+json",
+        }
+    }
+
     pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Answer {
         self.call_with(method, path, &[], body).await
     }

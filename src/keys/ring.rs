@@ -1,36 +1,18 @@
-//! API keys as configured: SHA-256 hashes, each with a name and a scope. The edge
-//! (`api::auth`) reads a request's key and checks it against this ring.
+//! Bootstrap keys, as configured in `API_KEYS`: SHA-256 hashes, each with a name and a
+//! scope (`read`, or `write`, which holds every scope).
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-/// What a key may do. `Write` includes `Read`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Scope {
-    /// GET routes.
-    Read,
-    /// Every route.
-    Write,
-}
-
-impl Scope {
-    /// `read` or `write`, in any case.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "read" => Some(Scope::Read),
-            "write" => Some(Scope::Write),
-            _ => None,
-        }
-    }
-}
+use super::{Scope, Scopes};
 
 /// A configured key: its name (logged, and recorded as `deletedBy`), scope and hash.
 #[derive(Debug, Clone)]
 pub struct ApiKey {
     /// The key's name, never the key.
     pub name: String,
-    /// What the key may do.
-    pub scope: Scope,
+    /// What the key may do: `read`, or (`write`) everything.
+    pub scopes: Scopes,
     hash: [u8; 32],
 }
 
@@ -52,8 +34,11 @@ impl KeyRing {
             let [name, scope, hash] = parts[..] else {
                 return Err("API_KEYS entries are name:scope:sha256-hex".into());
             };
-            let scope = Scope::parse(scope)
-                .ok_or_else(|| format!("API_KEYS: key {name} has an unknown scope"))?;
+            let scopes = match Scope::parse(scope) {
+                Some(Scope::Read) => Scopes::READ,
+                Some(Scope::Write) => Scopes::ALL,
+                _ => return Err(format!("API_KEYS: key {name} has an unknown scope")),
+            };
             let mut digest = [0u8; 32];
             hex::decode_to_slice(hash.trim(), &mut digest)
                 .map_err(|_| format!("API_KEYS: key {name} needs a 64-digit hex SHA-256"))?;
@@ -62,7 +47,7 @@ impl KeyRing {
             }
             keys.push(ApiKey {
                 name: name.to_owned(),
-                scope,
+                scopes,
                 hash: digest,
             });
         }

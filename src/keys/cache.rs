@@ -1,0 +1,173 @@
+//! [`Keys`]: the one answer to "who is this key": bootstrap keys from the ring, managed keys
+//! from storage through a per-instance cache of at most 10 s, so an authenticated request
+//! costs what it did, and a revocation or rotation holds everywhere within 10 s.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use super::managed::{hash_secret, Closed, PREFIX};
+use super::{Binding, KeyRecord, KeyRing, KeyStore, Scopes};
+use crate::domain::{Clock, Timestamp};
+use crate::store::StoreError;
+
+/// How long an instance trusts what it read of a managed key.
+pub const CACHE_MS: i64 = 10_000;
+/// How stale `lastUsedAt` may be: a busy key costs one write per this period.
+pub const TOUCH_MS: i64 = 60_000;
+/// Entries the cache holds before it starts afresh (a flood of unknown keys cannot grow it).
+const MAX_ENTRIES: usize = 10_000;
+
+/// Who a request was authenticated as.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The key's name (logged, recorded as `deletedBy`, `createdBy`).
+    pub name: String,
+    /// What it may do.
+    pub scopes: Scopes,
+    /// The organization it is bound to, if any.
+    pub binding: Option<Binding>,
+    /// A managed key's id; `None` for a bootstrap key.
+    pub key_id: Option<String>,
+}
+
+/// Why a presented key is refused: the 401 metric's reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// No key was presented.
+    Missing,
+    /// No key has this secret.
+    Unknown,
+    /// The key was revoked.
+    Revoked,
+    /// The key expired, or the secret was rotated out.
+    Expired,
+}
+
+impl Refusal {
+    /// The reason's name, as the metric's dimension.
+    pub fn name(self) -> &'static str {
+        match self {
+            Refusal::Missing => "missing",
+            Refusal::Unknown => "unknown",
+            Refusal::Revoked => "revoked",
+            Refusal::Expired => "expired",
+        }
+    }
+}
+
+struct Entry {
+    record: Option<KeyRecord>,
+    fetched: Timestamp,
+    touched: Option<Timestamp>,
+}
+
+/// Bootstrap and managed keys, and the cache of the latter.
+pub struct Keys {
+    ring: KeyRing,
+    store: Arc<dyn KeyStore>,
+    clock: Clock,
+    cache: Mutex<HashMap<String, Entry>>,
+}
+
+impl Keys {
+    /// Keys from `ring` and `store`, timed by `clock`.
+    pub fn new(ring: KeyRing, store: Arc<dyn KeyStore>, clock: Clock) -> Self {
+        Self {
+            ring,
+            store,
+            clock,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Where managed keys are kept.
+    pub fn store(&self) -> &Arc<dyn KeyStore> {
+        &self.store
+    }
+
+    /// Now, by this service's clock.
+    pub fn now(&self) -> Timestamp {
+        (self.clock)()
+    }
+
+    /// The caller whose secret is `presented`, or why not. A managed key is read at most
+    /// once per [`CACHE_MS`] per instance, and its `lastUsedAt` written at most once per
+    /// [`TOUCH_MS`].
+    pub async fn authenticate(&self, presented: &str) -> Result<Caller, Refusal> {
+        if !presented.starts_with(PREFIX) {
+            let key = self.ring.find(presented).ok_or(Refusal::Unknown)?;
+            return Ok(Caller {
+                name: key.name.clone(),
+                scopes: key.scopes,
+                binding: None,
+                key_id: None,
+            });
+        }
+        let hash = hash_secret(presented);
+        let now = self.now();
+        let record = self.record(&hash, now).await.map_err(|e| {
+            tracing::error!(error = %e, "managed key lookup failed");
+            Refusal::Unknown
+        })?;
+        let record = record.ok_or(Refusal::Unknown)?;
+        record.opens(&hash, now).map_err(|closed| match closed {
+            Closed::Revoked => Refusal::Revoked,
+            Closed::Expired => Refusal::Expired,
+        })?;
+        self.touch(&hash, &record, now).await;
+        Ok(Caller {
+            name: record.name.clone(),
+            scopes: record.scopes,
+            binding: record.binding,
+            key_id: Some(record.id),
+        })
+    }
+
+    /// Forgets what this instance read of the key with this id (after it changed it).
+    pub fn forget(&self, id: &str) {
+        self.entries()
+            .retain(|_, e| e.record.as_ref().is_none_or(|r| r.id != id));
+    }
+
+    async fn record(&self, hash: &str, now: Timestamp) -> Result<Option<KeyRecord>, StoreError> {
+        if let Some(e) = self.entries().get(hash) {
+            if now.millis() - e.fetched.millis() < CACHE_MS {
+                return Ok(e.record.clone());
+            }
+        }
+        let record = self.store.by_hash(hash).await?;
+        let mut entries = self.entries();
+        if entries.len() >= MAX_ENTRIES {
+            entries.clear();
+        }
+        let touched = entries.get(hash).and_then(|e| e.touched);
+        entries.insert(
+            hash.to_owned(),
+            Entry {
+                record: record.clone(),
+                fetched: now,
+                touched,
+            },
+        );
+        Ok(record)
+    }
+
+    /// Writes `lastUsedAt` when neither storage nor this instance has it within a minute.
+    async fn touch(&self, hash: &str, record: &KeyRecord, now: Timestamp) {
+        let recent = |t: Option<Timestamp>| t.is_some_and(|t| now.millis() - t.millis() < TOUCH_MS);
+        let touched = self.entries().get(hash).and_then(|e| e.touched);
+        if recent(record.last_used_at) || recent(touched) {
+            return;
+        }
+        if let Some(e) = self.entries().get_mut(hash) {
+            e.touched = Some(now);
+        }
+        if let Err(e) = self.store.touch(&record.id, now).await {
+            tracing::warn!(error = %e, key_id = %record.id, "lastUsedAt not written");
+        }
+    }
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}

@@ -1,0 +1,236 @@
+//! [`Bound`]: one organization's directory, as a store. A key bound to an organization works
+//! through this view on every route of both faces (see `edge::view`): it reads only users in
+//! the organization (anything else is absent, so 404), a user it creates gets the binding,
+//! a write that would take a user out of it is refused naming the field, and a write to a
+//! user is pinned to the version whose organization was checked, so a move by another key
+//! in between makes it check again.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::retry::Backoff;
+use super::{Lookup, Slice, StoreError, UserStore, Window};
+use crate::domain::fields::field_index;
+use crate::domain::{
+    BubbleId, DeletionRecord, DomainError, Intent, Patch, Relation, Timestamp, User, UserRef, Value,
+};
+use crate::keys::{Binding, KeyStore};
+
+/// A store seen through an organization's binding.
+pub struct Bound {
+    inner: Arc<dyn UserStore>,
+    binding: Binding,
+}
+
+impl Bound {
+    /// `inner` as the organization `binding` names sees it.
+    pub fn new(inner: Arc<dyn UserStore>, binding: Binding) -> Self {
+        Self { inner, binding }
+    }
+
+    fn sees(&self, user: &User) -> bool {
+        self.binding.holds(user)
+    }
+
+    fn visible(&self, slice: Slice<User>) -> Slice<User> {
+        let Slice {
+            items,
+            next,
+            unreadable,
+        } = slice;
+        Slice {
+            items: items.into_iter().filter(|u| self.sees(u)).collect(),
+            next,
+            unreadable,
+        }
+    }
+
+    /// Refuses a patch that sets the binding's relation to anything but the binding.
+    fn check(&self, patch: &Patch) -> Result<(), StoreError> {
+        let i = field_index(self.binding.field()).expect("a relation is a user field");
+        let value = self.binding.value();
+        match patch.change(i) {
+            None => Ok(()),
+            Some(Some(Value::Text(v))) if *v == value => Ok(()),
+            Some(_) => Err(DomainError::OutsideBinding(self.binding.field()).into()),
+        }
+    }
+
+    /// The patch of a creation, with the binding's relation set.
+    fn bind(&self, patch: &Patch) -> Result<Patch, StoreError> {
+        self.check(patch)?;
+        let i = field_index(self.binding.field()).expect("a relation is a user field");
+        let mut bound = patch.clone();
+        bound.set(i, Some(Value::Text(self.binding.value())));
+        Ok(bound)
+    }
+
+    /// Carries out `intent` inside the organization: plans on the user as read (or
+    /// `known`), refuses one outside it, and writes pinned to the version read.
+    async fn write(
+        &self,
+        key: &UserRef,
+        intent: &Intent<'_>,
+        expect: Option<u64>,
+        mut known: Option<Option<User>>,
+    ) -> Result<User, StoreError> {
+        let bound = match intent {
+            Intent::Upsert(_, p) | Intent::Create(_, p) => Some(self.bind(p)?),
+            Intent::Update(p) | Intent::Move(p, _) => {
+                self.check(p)?;
+                None
+            }
+            _ => None,
+        };
+        let mut backoff = Backoff::for_writes();
+        loop {
+            let current = match known.take() {
+                Some(current) => current,
+                None => self.inner.get(key).await?,
+            };
+            // An erased user is no one's: its bubbleId is free for a new user.
+            let free = current.as_ref().is_none_or(|u| u.erased_at.is_some());
+            if current.as_ref().is_some_and(|u| !free && !self.sees(u)) {
+                return Err(match intent {
+                    Intent::Upsert(..) | Intent::Create(..) => DomainError::BubbleIdTaken,
+                    _ => DomainError::NotFound,
+                }
+                .into());
+            }
+            let pinned = expect.or(current.as_ref().map(|u| u.version));
+            let planned = match (intent, &bound) {
+                (Intent::Upsert(b, _), Some(p)) if current.is_none() => Intent::Create(b, p),
+                (Intent::Upsert(b, _), Some(p)) => Intent::Upsert(b, p),
+                (Intent::Create(b, _), Some(p)) => Intent::Create(b, p),
+                (other, _) => other.clone(),
+            };
+            match self.inner.apply_from(key, &planned, pinned, current).await {
+                // Another key changed the user (maybe moved it out) since it was read.
+                Err(StoreError::Domain(DomainError::PreconditionFailed)) if expect.is_none() => {}
+                // Someone created it since: read it, and check its organization.
+                Err(StoreError::Domain(DomainError::BubbleIdTaken))
+                    if matches!(intent, Intent::Upsert(..)) => {}
+                result => return result,
+            }
+            if !backoff.lost().await {
+                return Err(StoreError::Unavailable);
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl UserStore for Bound {
+    async fn get(&self, user: &UserRef) -> Result<Option<User>, StoreError> {
+        Ok(self.inner.get(user).await?.filter(|u| self.sees(u)))
+    }
+
+    async fn apply(
+        &self,
+        key: &UserRef,
+        intent: &Intent<'_>,
+        expect: Option<u64>,
+    ) -> Result<User, StoreError> {
+        self.write(key, intent, expect, None).await
+    }
+
+    async fn apply_from(
+        &self,
+        key: &UserRef,
+        intent: &Intent<'_>,
+        expect: Option<u64>,
+        current: Option<User>,
+    ) -> Result<User, StoreError> {
+        // What the caller read went through this view: a user it could not see reads
+        // as absent, so read it again as it is.
+        let known = current.filter(|u| self.sees(u)).map(Some);
+        self.write(key, intent, expect, known).await
+    }
+
+    async fn get_many(&self, ids: &[BubbleId]) -> Result<Slice<User>, StoreError> {
+        Ok(self.visible(self.inner.get_many(ids).await?))
+    }
+
+    async fn find_active(&self, lookup: &Lookup) -> Result<Option<User>, StoreError> {
+        Ok(self
+            .inner
+            .find_active(lookup)
+            .await?
+            .filter(|u| self.sees(u)))
+    }
+
+    async fn list_related(
+        &self,
+        relation: Relation,
+        value: &str,
+        window: Window<'_>,
+    ) -> Result<Slice<User>, StoreError> {
+        if relation == self.binding.relation {
+            if value != self.binding.value() {
+                return Ok(Slice::new(Vec::new(), None));
+            }
+            return self.inner.list_related(relation, value, window).await;
+        }
+        Ok(self.visible(self.inner.list_related(relation, value, window).await?))
+    }
+
+    async fn list_active(&self, window: Window<'_>) -> Result<Slice<User>, StoreError> {
+        let b = self.binding;
+        self.inner
+            .list_related(b.relation, &b.value(), window)
+            .await
+    }
+
+    async fn changes(&self, floor: &str, window: Window<'_>) -> Result<Slice<User>, StoreError> {
+        Ok(self.visible(self.inner.changes(floor, window).await?))
+    }
+
+    async fn deletions(&self, window: Window<'_>) -> Result<Slice<DeletionRecord>, StoreError> {
+        let Slice {
+            items,
+            next,
+            unreadable,
+        } = self.inner.deletions(window).await?;
+        let ids: Vec<BubbleId> = items.iter().map(|d| d.bubble_id.clone()).collect();
+        let ours = self.inner.get_many(&ids).await?.items;
+        let items = items
+            .into_iter()
+            .filter(|d| ours.iter().any(|u| u.id == d.id && self.sees(u)))
+            .collect();
+        Ok(Slice {
+            items,
+            next,
+            unreadable,
+        })
+    }
+
+    /// Counted by walking the organization's users (no counter is kept per organization).
+    async fn count_active(&self) -> Result<u64, StoreError> {
+        let b = self.binding;
+        let (mut count, mut after) = (0u64, None::<String>);
+        loop {
+            let page = self
+                .inner
+                .list_related(
+                    b.relation,
+                    &b.value(),
+                    Window::after(after.as_deref(), 1000),
+                )
+                .await?;
+            count += page.items.len() as u64;
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(count),
+            }
+        }
+    }
+
+    async fn epoch(&self) -> Result<Option<Timestamp>, StoreError> {
+        self.inner.epoch().await
+    }
+
+    fn keys(&self) -> Arc<dyn KeyStore> {
+        self.inner.keys()
+    }
+}
