@@ -37,6 +37,12 @@ pub struct Detail {
     pub changed: Vec<&'static str>,
     /// `<id>:<version>`: the same for a redelivered event.
     pub event_id: String,
+    /// The user's organizations, ids only, so a rule can route an organization's events.
+    pub producer_id: Option<String>,
+    /// See [`Detail::producer_id`].
+    pub seller_id: Option<String>,
+    /// See [`Detail::producer_id`].
+    pub origin_id: Option<String>,
 }
 
 impl ChangeEvent {
@@ -56,6 +62,9 @@ impl ChangeEvent {
                 updated_at: at.to_rfc3339(),
                 changed,
                 event_id: format!("{}:{version}", user.id),
+                producer_id: user.text("producerId").map(str::to_owned),
+                seller_id: user.text("sellerId").map(str::to_owned),
+                origin_id: user.text("originId").map(str::to_owned),
             },
         }
     }
@@ -286,6 +295,22 @@ mod tests {
             Some(crate::domain::Value::Bool(true)),
         );
         assert_eq!(modify(&legacy, &now_true), None);
+    }
+
+    #[test]
+    fn an_event_carries_the_users_organizations_by_id_only() {
+        let org = "50658c1e-356e-4407-b120-d110552292d8";
+        let u = created(json!({"email": "a@x.io", "producerId": org}));
+        let e = event_for(&record("INSERT", None, Some(user_item(&u, 4)), Value::Null))
+            .unwrap()
+            .unwrap();
+        let detail: Value = serde_json::from_str(&e.detail_json()).unwrap();
+        assert_eq!(detail["producerId"], org);
+        assert_eq!(
+            (&detail["sellerId"], &detail["originId"]),
+            (&Value::Null, &Value::Null)
+        );
+        assert!(!e.detail_json().contains("a@x.io"));
     }
 
     #[test]
