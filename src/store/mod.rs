@@ -8,33 +8,19 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::domain::{
-    BubbleId, DeletionRecord, DomainError, Intent, Relation, Timestamp, UniqueField, User, UserRef,
+    BubbleId, DeletionRecord, Intent, Relation, Timestamp, UniqueField, User, UserRef,
 };
 
 pub mod batch;
 pub mod bound;
 pub mod dynamo;
+mod error;
 pub mod memory;
 pub mod meter;
 pub mod positions;
 pub mod retry;
 
-/// What went wrong in storage, in the terms the API answers with.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// The write breaks a rule of the domain (not found, stale `If-Match`, …).
-    #[error(transparent)]
-    Domain(#[from] DomainError),
-    /// Another active user holds this `email` or `username`.
-    #[error("{0:?} already used")]
-    Duplicate(UniqueField),
-    /// Throttled or unreachable after retries: the client should come back later.
-    #[error("storage unavailable")]
-    Unavailable,
-    /// Anything else: logged, never shown to a client.
-    #[error("storage failure: {0}")]
-    Backend(String),
-}
+pub use error::StoreError;
 
 /// How to find one active user.
 #[derive(Debug, Clone, PartialEq, Eq)]

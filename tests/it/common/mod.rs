@@ -251,6 +251,11 @@ impl Client {
         }
     }
 
+    /// The key this client presents.
+    pub fn auth_key(&self) -> &str {
+        self.auth.trim_start_matches("Bearer ")
+    }
+
     /// The SCIM face of this client's router.
     pub fn scim_face(&self) -> Self {
         Self {
