@@ -24,9 +24,12 @@ pub(crate) async fn admit(
         None => Err(Refusal::Missing),
         Some(secret) => app.keys.authenticate(&secret).await,
     };
-    let caller = found.map_err(|why| {
-        x.refusal = Some(why);
-        ApiError::Unauthorized
+    let caller = found.map_err(|why| match why {
+        Refusal::Unavailable => ApiError::Unavailable,
+        why => {
+            x.refusal = Some(why);
+            ApiError::Unauthorized
+        }
     })?;
     x.key = Some(caller.name.clone());
     if !usable_scopes(&caller, req.headers())?.holds(needed) {

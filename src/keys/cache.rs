@@ -41,6 +41,8 @@ pub enum Refusal {
     Revoked,
     /// The key expired, or the secret was rotated out.
     Expired,
+    /// Storage could not say: not the caller's fault, so 503, not 401.
+    Unavailable,
 }
 
 impl Refusal {
@@ -51,6 +53,7 @@ impl Refusal {
             Refusal::Unknown => "unknown",
             Refusal::Revoked => "revoked",
             Refusal::Expired => "expired",
+            Refusal::Unavailable => "unavailable",
         }
     }
 }
@@ -107,7 +110,7 @@ impl Keys {
         let now = self.now();
         let record = self.record(&hash, now).await.map_err(|e| {
             tracing::error!(error = %e, "managed key lookup failed");
-            Refusal::Unknown
+            Refusal::Unavailable
         })?;
         let record = record.ok_or(Refusal::Unknown)?;
         record.opens(&hash, now).map_err(|closed| match closed {

@@ -34,16 +34,7 @@ impl Bound {
     }
 
     fn visible(&self, slice: Slice<User>) -> Slice<User> {
-        let Slice {
-            items,
-            next,
-            unreadable,
-        } = slice;
-        Slice {
-            items: items.into_iter().filter(|u| self.sees(u)).collect(),
-            next,
-            unreadable,
-        }
+        slice.retain(|u| self.sees(u))
     }
 
     /// Refuses a patch that sets the binding's relation to anything but the binding.
@@ -89,9 +80,11 @@ impl Bound {
                 Some(current) => current,
                 None => self.inner.get(key).await?,
             };
-            // An erased user is no one's: its bubbleId is free for a new user.
-            let free = current.as_ref().is_none_or(|u| u.erased_at.is_some());
-            if current.as_ref().is_some_and(|u| !free && !self.sees(u)) {
+            // An erased user is no one's: its bubbleId is free for a new user. To anything
+            // else (restore, erase again) another organization's tombstone is absent.
+            let creates = matches!(intent, Intent::Upsert(..) | Intent::Create(..));
+            let free = |u: &User| creates && u.erased_at.is_some();
+            if current.as_ref().is_some_and(|u| !free(u) && !self.sees(u)) {
                 return Err(match intent {
                     Intent::Upsert(..) | Intent::Create(..) => DomainError::BubbleIdTaken,
                     _ => DomainError::NotFound,
@@ -187,22 +180,10 @@ impl UserStore for Bound {
     }
 
     async fn deletions(&self, window: Window<'_>) -> Result<Slice<DeletionRecord>, StoreError> {
-        let Slice {
-            items,
-            next,
-            unreadable,
-        } = self.inner.deletions(window).await?;
-        let ids: Vec<BubbleId> = items.iter().map(|d| d.bubble_id.clone()).collect();
+        let page = self.inner.deletions(window).await?;
+        let ids: Vec<BubbleId> = page.items.iter().map(|d| d.bubble_id.clone()).collect();
         let ours = self.inner.get_many(&ids).await?.items;
-        let items = items
-            .into_iter()
-            .filter(|d| ours.iter().any(|u| u.id == d.id && self.sees(u)))
-            .collect();
-        Ok(Slice {
-            items,
-            next,
-            unreadable,
-        })
+        Ok(page.retain(|d| ours.iter().any(|u| u.id == d.id && self.sees(u))))
     }
 
     /// Counted by walking the organization's users (no counter is kept per organization).

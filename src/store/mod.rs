@@ -57,6 +57,12 @@ pub struct Slice<T> {
 }
 
 impl<T> Slice<T> {
+    /// The page with only the items `keep` accepts; where the next page starts is unchanged.
+    pub fn retain(mut self, keep: impl FnMut(&T) -> bool) -> Self {
+        self.items.retain(keep);
+        self
+    }
+
     /// A page in which every item could be read.
     pub fn new(items: Vec<T>, next: Option<String>) -> Self {
         Self {

@@ -50,6 +50,22 @@ fn decode(item: &Item) -> Result<KeyRecord, StoreError> {
 }
 
 impl DynamoStore {
+    /// The key record at `key` (a record or a hash item), strongly consistent.
+    async fn read_key(&self, key: Item) -> Result<Option<KeyRecord>, StoreError> {
+        let out = metered(
+            self.client
+                .get_item()
+                .table_name(&self.meta)
+                .set_key(Some(key))
+                .consistent_read(true)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send(),
+        )
+        .await
+        .map_err(store_error)?;
+        out.item.as_ref().map(decode).transpose()
+    }
+
     /// The transaction that makes `new` current, conditional on `old`'s version (`None`:
     /// on there being no record).
     async fn write_key(&self, old: Option<&KeyRecord>, new: &KeyRecord) -> Result<(), StoreError> {
@@ -114,18 +130,7 @@ impl KeyStore for DynamoStore {
     }
 
     async fn get(&self, id: &str) -> Result<Option<KeyRecord>, StoreError> {
-        let out = metered(
-            self.client
-                .get_item()
-                .table_name(&self.meta)
-                .set_key(Some(record_key(id)))
-                .consistent_read(true)
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send(),
-        )
-        .await
-        .map_err(store_error)?;
-        out.item.as_ref().map(decode).transpose()
+        self.read_key(record_key(id)).await
     }
 
     async fn list(&self) -> Result<Vec<KeyRecord>, StoreError> {
@@ -159,23 +164,11 @@ impl KeyStore for DynamoStore {
     }
 
     async fn by_hash(&self, hash: &str) -> Result<Option<KeyRecord>, StoreError> {
-        let out = metered(
-            self.client
-                .get_item()
-                .table_name(&self.meta)
-                .set_key(Some(hash_key(hash)))
-                .consistent_read(true)
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send(),
-        )
-        .await
-        .map_err(store_error)?;
-        out.item.as_ref().map(decode).transpose()
+        self.read_key(hash_key(hash)).await
     }
 
     async fn replace(&self, old: &KeyRecord, new: &KeyRecord) -> Result<(), StoreError> {
-        self.write_key(Some(old), new).await?;
-        Ok(())
+        self.write_key(Some(old), new).await
     }
 
     async fn touch(&self, id: &str, at: Timestamp) -> Result<(), StoreError> {

@@ -219,6 +219,13 @@ async fn a_bound_key_sees_and_changes_only_its_organization(store: Arc<dyn UserS
         let answer = scim_b.call(method, &format!("/Users/{a3_id}"), body).await;
         assert_eq!(answer.status, 404, "SCIM {method}: {}", answer.text);
     }
+    // Another organization's erased tombstone is absent too, but for taking its bubbleId.
+    a.call("POST", "/users/ae", Some(json!({}))).await;
+    assert_eq!(a.call("POST", "/users/ae/erase", None).await.status, 200);
+    for path in ["/users/ae/restore", "/users/ae/erase"] {
+        let answer = b.call("POST", path, None).await;
+        assert_eq!(answer.status, 404, "{path}: {}", answer.text);
+    }
     // A cannot move a user out of its organization, nor create into another.
     for value in [json!(ORG_B), Value::Null] {
         let out = a
