@@ -1,6 +1,7 @@
 //! The user directory's rules, free of HTTP and storage.
 
 pub mod change;
+pub mod departure;
 pub mod fields;
 pub mod identity;
 pub mod ids;
@@ -14,6 +15,7 @@ pub mod transition;
 pub mod user;
 
 pub use change::{changed_fields, classify, ChangeKind};
+pub use departure::Departure;
 pub use fields::{Field, Kind, Value, FIELDS};
 pub use identity::{Guard, UniqueField};
 pub use ids::{BubbleId, UserRef};

@@ -77,6 +77,7 @@ impl Transition {
             && !self.is_move()
             && !self.is_replacement()
             && !self.is_erasure()
+            && self.departures().is_empty()
     }
 
     /// Whether the write erases the person: its history records are scrubbed with it.

@@ -175,8 +175,32 @@ impl UserStore for Bound {
             .await
     }
 
+    /// The organization's own feed: its users, and those that left it as tombstones.
     async fn changes(&self, floor: &str, window: Window<'_>) -> Result<Slice<User>, StoreError> {
-        Ok(self.visible(self.inner.changes(floor, window).await?))
+        let b = self.binding;
+        self.inner
+            .changes_related(b.relation, &b.value(), floor, window)
+            .await
+    }
+
+    async fn changes_related(
+        &self,
+        relation: Relation,
+        value: &str,
+        floor: &str,
+        window: Window<'_>,
+    ) -> Result<Slice<User>, StoreError> {
+        if relation == self.binding.relation {
+            if value != self.binding.value() {
+                return Ok(Slice::new(Vec::new(), None));
+            }
+            return self.changes(floor, window).await;
+        }
+        Ok(self.visible(
+            self.inner
+                .changes_related(relation, value, floor, window)
+                .await?,
+        ))
     }
 
     async fn deletions(&self, window: Window<'_>) -> Result<Slice<DeletionRecord>, StoreError> {

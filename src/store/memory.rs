@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::positions::{active_key, feed_key, feed_key_of, history_key};
 use super::{Lookup, Slice, StoreError, UserStore, Window};
 use crate::domain::{
-    BubbleId, DeletionRecord, DomainError, Intent, Plan, Relation, Retention, Timestamp,
+    BubbleId, DeletionRecord, Departure, DomainError, Intent, Plan, Relation, Retention, Timestamp,
     Transition, UniqueField, User, UserRef,
 };
 use crate::keys::{KeyStore, MemoryKeys};
@@ -26,6 +26,8 @@ struct State {
     history: BTreeMap<String, DeletionRecord>,
     /// Deleted users by (`deletedAt`, `bubbleId`): the next to pass retention first.
     deleted: BTreeMap<String, BubbleId>,
+    /// Users that left an organization, by the organization's feed position.
+    departures: Vec<Departure>,
 }
 
 /// An in-process [`UserStore`], for local runs and tests.
@@ -105,6 +107,8 @@ impl State {
             }
         }
         let now = retention.now();
+        self.departures
+            .retain(|d| retention.expiry(d.left_at) > now);
         while let Some(entry) = self.history.first_entry() {
             if retention.expiry(entry.get().deleted_at) > now {
                 break;
@@ -158,6 +162,7 @@ impl State {
         if t.new.is_active() {
             self.active.insert(active_key(&t.new), me.clone());
         }
+        self.departures.extend(t.departures());
         if let Some(d) = t.deletion {
             self.history.insert(history_key(&d), d);
         }
@@ -235,6 +240,29 @@ impl UserStore for MemoryStore {
             keys.iter().map(|b| state.users[b].clone()).collect(),
             next,
         ))
+    }
+
+    async fn changes_related(
+        &self,
+        relation: Relation,
+        value: &str,
+        floor: &str,
+        window: Window<'_>,
+    ) -> Result<Slice<User>, StoreError> {
+        let state = self.lock();
+        let members = state
+            .feed
+            .iter()
+            .map(|(k, b)| (k.clone(), state.users[b].clone()))
+            .filter(|(_, u)| u.text(relation.field()) == Some(value));
+        let left = state
+            .departures
+            .iter()
+            .filter(|d| d.relation == relation && d.organization == value)
+            .map(|d| (feed_key_of(d.left_at, &d.bubble_id), d.tombstone()));
+        let feed: BTreeMap<String, User> = members.chain(left).collect();
+        let (items, next) = page(&feed, Some(floor), window, true);
+        Ok(Slice::new(items, next))
     }
 
     async fn deletions(&self, window: Window<'_>) -> Result<Slice<DeletionRecord>, StoreError> {

@@ -166,6 +166,17 @@ pub trait UserStore: Send + Sync {
     /// `window`.
     async fn changes(&self, floor: &str, window: Window<'_>) -> Result<Slice<User>, StoreError>;
 
+    /// One organization's change feed: users whose `relation` is `value` (deleted ones
+    /// included) and, as tombstones, those that left it ([`crate::domain::Departure`]), by
+    /// (`updatedAt`, `bubbleId`) from `floor` on, in `window`.
+    async fn changes_related(
+        &self,
+        relation: Relation,
+        value: &str,
+        floor: &str,
+        window: Window<'_>,
+    ) -> Result<Slice<User>, StoreError>;
+
     /// The deleted history, newest first, in `window` (`after` is the position before which
     /// the page starts).
     async fn deletions(&self, window: Window<'_>) -> Result<Slice<DeletionRecord>, StoreError>;

@@ -386,6 +386,15 @@ impl UserStore for Hung {
     async fn deletions(&self, window: Window<'_>) -> Result<Slice<DeletionRecord>, StoreError> {
         self.0.deletions(window).await
     }
+    async fn changes_related(
+        &self,
+        relation: Relation,
+        value: &str,
+        floor: &str,
+        window: Window<'_>,
+    ) -> Result<Slice<User>, StoreError> {
+        self.0.changes_related(relation, value, floor, window).await
+    }
     async fn count_active(&self) -> Result<u64, StoreError> {
         self.0.count_active().await
     }

@@ -17,8 +17,8 @@ use super::store::DynamoStore;
 use crate::store::StoreError;
 
 /// Deletion records scrubbed inside the erasure's transaction (DynamoDB takes 100 actions;
-/// the user, its guards, the counter and a new record take at most six). Any more are
-/// scrubbed right after it, one request each.
+/// the user, its guards, the counter, a new record and three departures take at most nine).
+/// Any more are scrubbed right after it, one request each.
 pub(super) const IN_TRANSACTION: usize = 90;
 
 /// The update that removes a deletion record's e-mail and username.

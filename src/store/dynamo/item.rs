@@ -111,14 +111,14 @@ pub fn guard_attr(field: UniqueField) -> &'static str {
     }
 }
 
-fn text<'a>(item: &'a Item, name: &str) -> Result<&'a str, String> {
+pub(super) fn text<'a>(item: &'a Item, name: &str) -> Result<&'a str, String> {
     item.get(name)
         .and_then(|v| v.as_s().ok())
         .map(String::as_str)
         .ok_or_else(|| format!("attribute {name} missing or not a string"))
 }
 
-fn timestamp(item: &Item, name: &str) -> Result<Timestamp, String> {
+pub(super) fn timestamp(item: &Item, name: &str) -> Result<Timestamp, String> {
     Timestamp::parse(text(item, name)?)
         .ok_or_else(|| format!("attribute {name} is not a timestamp"))
 }

@@ -4,30 +4,37 @@
 //! parallel and refills only a shard that runs dry (see the merge module); this module turns
 //! each of the merge's asks into one DynamoDB `Query`.
 
-use std::collections::HashMap;
-
 use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 use aws_sdk_dynamodb::Client;
 
 use super::errors::store_error;
-use super::item::{history_partition, s, Item, ACTIVE_KEY, BUBBLE_ID, PK, SK};
+use super::departures::departures_partition;
+use super::item::{history_partition, s, Item, ACTIVE_KEY, BUBBLE_ID, FEED_KEY, PK, SK};
 use super::metered;
 use super::schema::RelationDef;
 use super::shard_merge::{self, Ask, Batch, Merged, Start, Want};
 use super::store::DynamoStore;
-use crate::domain::{BubbleId, User};
+use super::decode_each;
+use super::item::user_from_item;
+use crate::domain::User;
 use crate::store::StoreError;
 use crate::store::{Slice, Window};
 
-/// A list spread over shard partitions.
-pub struct Sharded<'a> {
+/// One partition a list reads: where it is, how its items are keyed, and its key value.
+struct Partition<'a> {
     table: &'a str,
     index: Option<&'static str>,
     partition_attr: &'static str,
     sort_attr: &'static str,
     /// The table's own key attributes, which an `ExclusiveStartKey` also names.
     table_key: &'static [&'static str],
-    partitions: Vec<String>,
+    value: String,
+}
+
+/// A list spread over partitions sorted by one kind of key, merged into one order: the
+/// shards of a write-sharded index, or an organization's feed and its departures.
+pub struct Sharded<'a> {
+    partitions: Vec<Partition<'a>>,
     forward: bool,
 }
 
@@ -40,42 +47,82 @@ impl<'a> Sharded<'a> {
         sort_attr: &'static str,
         shards: u32,
     ) -> Self {
+        let partitions = (0..shards)
+            .map(|i| Partition {
+                table,
+                index: Some(index),
+                partition_attr,
+                sort_attr,
+                table_key: &[BUBBLE_ID],
+                value: i.to_string(),
+            })
+            .collect();
         Self {
-            table,
-            index: Some(index),
-            partition_attr,
-            sort_attr,
-            table_key: &[BUBBLE_ID],
-            partitions: (0..shards).map(|i| i.to_string()).collect(),
+            partitions,
             forward: true,
         }
     }
 
     /// The deleted history: newest first, over the meta table's history partitions.
     pub fn history(table: &'a str, shards: u32) -> Self {
+        let partitions = (0..shards)
+            .map(|i| Partition {
+                table,
+                index: None,
+                partition_attr: PK,
+                sort_attr: SK,
+                table_key: &[PK, SK],
+                value: history_partition(i),
+            })
+            .collect();
         Self {
-            table,
-            index: None,
-            partition_attr: PK,
-            sort_attr: SK,
-            table_key: &[PK, SK],
-            partitions: (0..shards).map(history_partition).collect(),
+            partitions,
             forward: false,
         }
     }
 
-    fn key_of(&self, item: &Item) -> Result<String, StoreError> {
-        item.get(self.sort_attr)
+    /// An organization's change feed: the users its relation index holds for `value`, and
+    /// the departures recorded for it, both by feed position.
+    pub fn organization_feed(
+        users: &'a str,
+        meta: &'a str,
+        relation: RelationDef,
+        value: &str,
+    ) -> Self {
+        let feed = Partition {
+            table: users,
+            index: Some(relation.feed_index),
+            partition_attr: relation.relation.field(),
+            sort_attr: FEED_KEY,
+            table_key: &[BUBBLE_ID],
+            value: value.to_owned(),
+        };
+        let left = Partition {
+            table: meta,
+            index: None,
+            partition_attr: PK,
+            sort_attr: SK,
+            table_key: &[PK, SK],
+            value: departures_partition(relation.relation, value),
+        };
+        Self {
+            partitions: vec![feed, left],
+            forward: true,
+        }
+    }
+
+    fn key_of(&self, part: &Partition<'_>, item: &Item) -> Result<String, StoreError> {
+        item.get(part.sort_attr)
             .and_then(|v| v.as_s().ok())
             .cloned()
-            .ok_or_else(|| StoreError::Backend(format!("item without {}", self.sort_attr)))
+            .ok_or_else(|| StoreError::Backend(format!("item without {}", part.sort_attr)))
     }
 
     /// The `ExclusiveStartKey` that continues after `item`.
-    fn start_key(&self, item: &Item) -> Item {
-        [self.partition_attr, self.sort_attr]
+    fn start_key(part: &Partition<'_>, item: &Item) -> Item {
+        [part.partition_attr, part.sort_attr]
             .iter()
-            .chain(self.table_key)
+            .chain(part.table_key)
             .filter_map(|a| item.get(*a).map(|v| ((*a).to_owned(), v.clone())))
             .collect()
     }
@@ -92,17 +139,18 @@ impl<'a> Sharded<'a> {
         } else {
             ("<", ">=")
         };
+        let part = &self.partitions[ask.shard];
         let mut q = client
             .query()
-            .table_name(self.table)
-            .set_index_name(self.index.map(str::to_owned))
+            .table_name(part.table)
+            .set_index_name(part.index.map(str::to_owned))
             .scan_index_forward(self.forward)
             .limit(i32::try_from(ask.limit).unwrap_or(i32::MAX))
             .return_consumed_capacity(aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total)
-            .expression_attribute_names("#p", self.partition_attr)
-            .expression_attribute_values(":p", s(&self.partitions[ask.shard]));
+            .expression_attribute_names("#p", part.partition_attr)
+            .expression_attribute_values(":p", s(&part.value));
         if let Start::Item(item) = &ask.start {
-            q = q.set_exclusive_start_key(Some(self.start_key(item)));
+            q = q.set_exclusive_start_key(Some(Self::start_key(part, item)));
         }
         // At most one condition on the sort key: a floor and a bound make a BETWEEN. The
         // merge never bounds an ask that starts after a cursor's position.
@@ -124,7 +172,7 @@ impl<'a> Sharded<'a> {
         q = match cond {
             Some(cond) => q
                 .key_condition_expression(format!("#p = :p AND {cond}"))
-                .expression_attribute_names("#k", self.sort_attr),
+                .expression_attribute_names("#k", part.sort_attr),
             None => q.key_condition_expression("#p = :p"),
         };
         let out = metered(q.send()).await.map_err(store_error)?;
@@ -133,7 +181,7 @@ impl<'a> Sharded<'a> {
             .items
             .unwrap_or_default()
             .into_iter()
-            .map(|item| Ok((self.key_of(&item)?, item)))
+            .map(|item| Ok((self.key_of(part, &item)?, item)))
             .collect::<Result<_, StoreError>>()?;
         Ok(Batch { items, more })
     }
@@ -154,10 +202,10 @@ impl<'a> Sharded<'a> {
     }
 }
 
-/// Active users related to `value` through `relation`: the page's keys from the sparse
-/// `KEYS_ONLY` index (reading ahead through `window.skip` in DynamoDB's 1 MB pages), then the
-/// users themselves in one strongly consistent `BatchGetItem`: 2 sequential requests for a
-/// page. A user deleted since the index was last updated is left out.
+/// Active users related to `value` through `relation`: one query of the sparse relation
+/// index, which projects every attribute (reading ahead through `window.skip` in DynamoDB's
+/// 1 MB pages). Like every index read it is eventually consistent: a user changed a moment
+/// ago may still show its former state.
 pub async fn related(
     store: &DynamoStore,
     relation: RelationDef,
@@ -165,7 +213,7 @@ pub async fn related(
     window: Window<'_>,
 ) -> Result<Slice<User>, StoreError> {
     let wanted = window.skip + window.limit + 1;
-    let mut keys: Vec<(String, BubbleId)> = Vec::new();
+    let mut items: Vec<Item> = Vec::new();
     let mut start = None;
     loop {
         let mut q = store
@@ -173,7 +221,7 @@ pub async fn related(
             .query()
             .table_name(&store.users)
             .index_name(relation.index)
-            .limit(i32::try_from(wanted - keys.len()).unwrap_or(i32::MAX))
+            .limit(i32::try_from(wanted - items.len()).unwrap_or(i32::MAX))
             .set_exclusive_start_key(start)
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .expression_attribute_names("#r", relation.attribute)
@@ -186,39 +234,24 @@ pub async fn related(
             None => q.key_condition_expression("#r = :r"),
         };
         let out = metered(q.send()).await.map_err(store_error)?;
-        for item in out.items() {
-            let key = item.get(ACTIVE_KEY).and_then(|v| v.as_s().ok());
-            let bubble = item.get(BUBBLE_ID).and_then(|v| v.as_s().ok());
-            if let (Some(k), Some(b)) = (key, bubble) {
-                keys.push((k.clone(), BubbleId::parse(b).map_err(StoreError::Backend)?));
-            }
-        }
         start = out.last_evaluated_key;
-        if start.is_none() || keys.len() >= wanted {
+        items.extend(out.items.unwrap_or_default());
+        if start.is_none() || items.len() >= wanted {
             break;
         }
     }
-    let more = keys.len() > window.skip + window.limit || start.is_some();
-    let page: Vec<(String, BubbleId)> = keys
+    let more = items.len() > window.skip + window.limit || start.is_some();
+    let page: Vec<Item> = items
         .into_iter()
         .skip(window.skip)
         .take(window.limit)
         .collect();
-    let ids: Vec<BubbleId> = page.iter().map(|(_, b)| b.clone()).collect();
-    let read = store.get_by_bubble_ids(&ids).await?;
-    let mut users: HashMap<BubbleId, User> = read
-        .items
-        .into_iter()
-        .map(|u| (u.bubble_id.clone(), u))
-        .collect();
-    let next = page.last().filter(|_| more).map(|(k, _)| k.clone());
-    let items = page
-        .iter()
-        .filter_map(|(_, b)| users.remove(b))
-        .filter(|u| u.is_active() && u.text(relation.relation.field()) == Some(value))
-        .collect();
-    Ok(Slice {
-        unreadable: read.unreadable,
-        ..Slice::new(items, next)
-    })
+    let next = page
+        .last()
+        .filter(|_| more)
+        .and_then(|i| i.get(ACTIVE_KEY))
+        .and_then(|k| k.as_s().ok())
+        .cloned();
+    Ok(decode_each(&page, user_from_item, next)
+        .retain(|u| u.is_active() && u.text(relation.relation.field()) == Some(value)))
 }

@@ -10,6 +10,7 @@
 
 mod blind;
 mod client;
+mod departures;
 mod epoch;
 mod erase;
 mod errors;
@@ -262,6 +263,23 @@ impl UserStore for DynamoStore {
             q.page(&self.client, Some(floor), window.after, want(window))
                 .await?,
         )?;
+        slice.items.retain(|u| !self.retention.is_gone(u));
+        Ok(slice)
+    }
+
+    async fn changes_related(
+        &self,
+        relation: Relation,
+        value: &str,
+        floor: &str,
+        window: Window<'_>,
+    ) -> Result<Slice<User>, StoreError> {
+        let def = schema::relation_def(relation);
+        let q = lists::Sharded::organization_feed(&self.users, &self.meta, def, value);
+        let page = q
+            .page(&self.client, Some(floor), window.after, want(window))
+            .await?;
+        let mut slice = decode_each(&page.items, departures::organization_feed_item, page.next);
         slice.items.retain(|u| !self.retention.is_gone(u));
         Ok(slice)
     }

@@ -70,6 +70,9 @@ pub(super) fn actions(
     if let Some(action) = bubble_id_free(store, t)? {
         push(action, Role::BubbleIdFree);
     }
+    for departure in super::departures::puts(store, t)? {
+        push(departure, Role::Bookkeeping);
+    }
     Ok(out)
 }
 

@@ -94,30 +94,35 @@ pub const ACTIVE: &str = "active";
 /// Index of every user, write-sharded, by `updatedAt#bubbleId`: the change feed.
 pub const FEED: &str = "feed";
 
-/// Where a relation is indexed: its sparse `KEYS_ONLY` index, and the attribute the index is
-/// keyed by (the field's value, present only while the user is active, so the index holds
-/// no deleted user).
+/// Where a relation is indexed. Its list index is sparse: keyed by an attribute holding the
+/// field's value only while the user is active, so it holds no deleted user, in creation
+/// order. Its feed index is keyed by the field itself, so it holds deleted users too, in
+/// feed order: an organization's change feed. Both project every attribute, so a page of an
+/// organization's users is one query (see docs/PERFORMANCE.md for the measurement).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RelationDef {
     /// The relation.
     pub relation: Relation,
-    /// The index.
+    /// The list index.
     pub index: &'static str,
-    /// The index's partition key attribute.
+    /// The list index's partition key attribute.
     pub attribute: &'static str,
+    /// The feed index, keyed by the relation's field (`relation.field()`) and `feedKey`.
+    pub feed_index: &'static str,
 }
 
-/// The index of `relation`.
+/// The indexes of `relation`.
 pub const fn relation_def(relation: Relation) -> RelationDef {
-    let (index, attribute) = match relation {
-        Relation::Producer => ("by-producer", "activeProducerId"),
-        Relation::Seller => ("by-seller", "activeSellerId"),
-        Relation::Origin => ("by-origin", "activeOriginId"),
+    let (index, attribute, feed_index) = match relation {
+        Relation::Producer => ("by-producer", "activeProducerId", "feed-by-producer"),
+        Relation::Seller => ("by-seller", "activeSellerId", "feed-by-seller"),
+        Relation::Origin => ("by-origin", "activeOriginId", "feed-by-origin"),
     };
     RelationDef {
         relation,
         index,
         attribute,
+        feed_index,
     }
 }
 
@@ -160,18 +165,29 @@ pub fn users_table() -> TableDef {
             },
         ]
         .into_iter()
-        .chain(RELATIONS.iter().map(|r| IndexDef {
-            name: r.index,
-            hash: r.attribute,
-            range: Some(ACTIVE_KEY),
-            keys_only: true,
+        .chain(RELATIONS.iter().flat_map(|r| {
+            [
+                IndexDef {
+                    name: r.index,
+                    hash: r.attribute,
+                    range: Some(ACTIVE_KEY),
+                    keys_only: false,
+                },
+                IndexDef {
+                    name: r.feed_index,
+                    hash: r.relation.field(),
+                    range: Some(FEED_KEY),
+                    keys_only: false,
+                },
+            ]
         }))
         .collect(),
         stream: true,
     }
 }
 
-/// The meta table: e-mail and username guards, active-count shards, deleted history.
+/// The meta table: e-mail and username guards, active-count shards, deleted history,
+/// departures from organizations, managed keys.
 pub fn meta_table() -> TableDef {
     TableDef {
         logical_id: "MetaTable",

@@ -12,7 +12,7 @@ use super::failure::{build, stale, WriteFailure};
 use super::item::*;
 use super::lease::{self, Lease};
 use super::store::DynamoStore;
-use crate::domain::{DomainError, Guard, Transition, UniqueField, User, FIELDS};
+use crate::domain::{DomainError, Guard, Relation, Transition, UniqueField, User, FIELDS};
 use crate::store::positions::feed_key;
 use crate::store::StoreError;
 
@@ -127,6 +127,9 @@ pub(super) fn actions(
     for key in history {
         push(super::erase::scrub(&store.meta, key)?, Role::Bookkeeping);
     }
+    for departure in super::departures::puts(store, t)? {
+        push(departure, Role::Bookkeeping);
+    }
     if t.makes_id() {
         // A new user holds its id for good; a new bubbleId must be no user's id.
         let mut held = id_guard_key(&t.new.id.to_string());
@@ -177,7 +180,8 @@ pub(super) fn can_scope(t: &Transition) -> bool {
 
 /// The user's action as an `Update` of just what the transition changes, conditional on what
 /// it depends on: the user still active and the same user, its e-mail and username as read
-/// (the guards it claims and releases, and the history record, follow from them), and its
+/// (the guards it claims and releases, and the history record, follow from them), the
+/// relations it changes as read (so do the departures it records), and its
 /// `updatedAt` behind the new one. A plain update of other fields commutes with it, so an
 /// e-mail change or a delete is not starved by a stream of them; the version still grows by
 /// one per write. What the stored user then is must be read back.
@@ -188,6 +192,12 @@ pub(super) fn scoped_update(old: &User, new: &User) -> UpdateExpr {
     e.require_equal(ID, Some(s(old.id.to_string())));
     for f in UniqueField::ALL {
         e.require_equal(f.name(), old.profile.get(f.index()).map(value_attr));
+    }
+    // A relation it changes is as read: the departure it records is from that organization.
+    for r in Relation::ALL {
+        if old.text(r.field()) != new.text(r.field()) {
+            e.require_equal(r.field(), old.text(r.field()).map(s));
+        }
     }
     let now = s(new.updated_at.to_rfc3339());
     e.require_below(UPDATED_AT, now.clone());

@@ -2,6 +2,7 @@
 //! neither read nor change another organization's users on any route, native or SCIM, and
 //! no key can give itself or another key more than it holds.
 
+mod departures;
 mod dynamodb_races;
 mod scopes;
 mod timing;
