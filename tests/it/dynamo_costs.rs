@@ -441,12 +441,17 @@ async fn an_organizations_list_and_feed_pages_cost_at_most_twice_their_read_floo
             "producerId": p, "email": format!("org{i}-{p}@x.io"), "firstName": "Firstname",
             "lastName": format!("Lastname {i}"), "language": "en",
         });
-        c.call("POST", &format!("/users/org{i}-{p}"), Some(body)).await;
+        c.call("POST", &format!("/users/org{i}-{p}"), Some(body))
+            .await;
     }
     // Three leave: the feed merges their departures with the organization's users.
     for i in 0..3 {
         let left = c
-            .call("PATCH", &format!("/users/org{i}-{p}"), Some(json!({"producerId": q})))
+            .call(
+                "PATCH",
+                &format!("/users/org{i}-{p}"),
+                Some(json!({"producerId": q})),
+            )
             .await;
         assert_eq!(left.status, 200, "{}", left.text);
     }
@@ -490,6 +495,13 @@ async fn an_organizations_list_and_feed_pages_cost_at_most_twice_their_read_floo
             None => break,
         }
     }
-    let tombstones = seen.iter().filter(|u| u.profile.iter().next().is_none()).count();
-    assert_eq!((seen.len(), tombstones), (103, 3), "100 members and 3 who left");
+    let tombstones = seen
+        .iter()
+        .filter(|u| u.profile.iter().next().is_none())
+        .count();
+    assert_eq!(
+        (seen.len(), tombstones),
+        (103, 3),
+        "100 members and 3 who left"
+    );
 }

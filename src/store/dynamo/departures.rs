@@ -93,7 +93,9 @@ pub(super) fn puts(
             let put = Put::builder()
                 .table_name(&store.meta)
                 .set_item(Some(departure_item(d, store)));
-            Ok(TransactWriteItem::builder().put(build(put.build())?).build())
+            Ok(TransactWriteItem::builder()
+                .put(build(put.build())?)
+                .build())
         })
         .collect()
 }

@@ -7,15 +7,15 @@
 use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 use aws_sdk_dynamodb::Client;
 
-use super::errors::store_error;
+use super::decode_each;
 use super::departures::departures_partition;
+use super::errors::store_error;
+use super::item::user_from_item;
 use super::item::{history_partition, s, Item, ACTIVE_KEY, BUBBLE_ID, FEED_KEY, PK, SK};
 use super::metered;
 use super::schema::RelationDef;
 use super::shard_merge::{self, Ask, Batch, Merged, Start, Want};
 use super::store::DynamoStore;
-use super::decode_each;
-use super::item::user_from_item;
 use crate::domain::User;
 use crate::store::StoreError;
 use crate::store::{Slice, Window};

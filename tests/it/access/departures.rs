@@ -69,7 +69,10 @@ async fn a_user_that_leaves_shows_once_in_its_organizations_feed_as_a_tombstone(
             assert_eq!(tomb["id"], left["id"], "{name}");
             assert_eq!(tomb["version"], left["version"], "{name}");
             assert_eq!(tomb["updatedAt"], left["updatedAt"], "{name}");
-            assert_eq!(tomb["deletedAt"], left["updatedAt"], "{name}: deleted when it left");
+            assert_eq!(
+                tomb["deletedAt"], left["updatedAt"],
+                "{name}: deleted when it left"
+            );
             for personal in ["email", "firstName", "producerId", "username"] {
                 assert!(tomb[personal].is_null(), "{name}: {personal} in {tomb}");
             }
@@ -77,7 +80,10 @@ async fn a_user_that_leaves_shows_once_in_its_organizations_feed_as_a_tombstone(
     }
     // The organization it joined sees it whole; the others never reach B's feed.
     let feed = walk_feed(&b, 100).await;
-    let ids: Vec<&str> = feed.iter().map(|u| u["bubbleId"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = feed
+        .iter()
+        .map(|u| u["bubbleId"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["moves"]);
     assert_eq!(feed[0]["producerId"], ORG_B);
     assert_eq!(feed[0]["email"], "moves@x.io");
@@ -94,7 +100,9 @@ async fn a_user_that_leaves_shows_once_in_its_organizations_feed_as_a_tombstone(
         .map(|u| u["bubbleId"].as_str().unwrap())
         .collect();
     assert!(!later.contains(&"stays"), "{later:?}");
-    assert!(later.iter().all(|b| ["moves", "unset", "erased"].contains(b)));
+    assert!(later
+        .iter()
+        .all(|b| ["moves", "unset", "erased"].contains(b)));
     // Reads of the departed users stay 404 for A.
     for name in ["moves", "unset", "erased"] {
         let read = a.call("GET", &format!("/users/{name}"), None).await;
@@ -122,7 +130,10 @@ async fn a_write_that_keeps_the_organization_records_no_departure(store: Arc<dyn
         .await;
     assert_eq!(joined.status, 200, "{}", joined.text);
     let feed = walk_feed(&a, 100).await;
-    let names: Vec<&str> = feed.iter().map(|u| u["bubbleId"].as_str().unwrap()).collect();
+    let names: Vec<&str> = feed
+        .iter()
+        .map(|u| u["bubbleId"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["k1", "k2"], "{feed:?}");
     assert!(feed.iter().all(|u| u["deletedAt"].is_null()));
 }
