@@ -8,11 +8,11 @@
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use uuid::Uuid;
 
-use super::failure::{build, WriteFailure};
 use super::item::*;
 use super::store::DynamoStore;
 use crate::domain::{BubbleId, Departure, Relation, Transition, User};
 use crate::store::positions::feed_key_of;
+use crate::store::StoreError;
 
 /// The prefix of every departures partition.
 const PREFIX: &str = "left#";
@@ -86,16 +86,17 @@ pub fn organization_feed_item(item: &Item) -> Result<User, String> {
 pub(super) fn puts(
     store: &DynamoStore,
     t: &Transition,
-) -> Result<Vec<TransactWriteItem>, WriteFailure> {
+) -> Result<Vec<TransactWriteItem>, StoreError> {
     t.departures()
         .iter()
         .map(|d| {
             let put = Put::builder()
                 .table_name(&store.meta)
                 .set_item(Some(departure_item(d, store)));
-            Ok(TransactWriteItem::builder()
-                .put(build(put.build())?)
-                .build())
+            let put = put
+                .build()
+                .map_err(|e| StoreError::Backend(format!("request build: {e:?}")))?;
+            Ok(TransactWriteItem::builder().put(put).build())
         })
         .collect()
 }
