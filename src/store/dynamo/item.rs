@@ -222,6 +222,31 @@ pub fn deletion_from_item(item: &Item) -> Result<DeletionRecord, String> {
     })
 }
 
+/// Decodes every item that reads back; one that does not is logged (its key and what is
+/// wrong, never a value) and named in the slice's `unreadable`, so it never takes a page,
+/// a feed or a batch down with it.
+pub fn decode_each<T>(
+    items: &[Item],
+    decode: impl Fn(&Item) -> Result<T, String>,
+    next: Option<String>,
+) -> crate::store::Slice<T> {
+    let mut slice = crate::store::Slice::new(Vec::with_capacity(items.len()), next);
+    for item in items {
+        match decode(item) {
+            Ok(v) => slice.items.push(v),
+            Err(why) => {
+                let key = item
+                    .get(BUBBLE_ID)
+                    .and_then(|v| v.as_s().ok())
+                    .map_or("?", String::as_str);
+                tracing::error!(bubble_id = key, reason = %why, "stored item cannot be read");
+                slice.unreadable.push(key.to_owned());
+            }
+        }
+    }
+    slice
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

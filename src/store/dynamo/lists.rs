@@ -7,12 +7,12 @@
 use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 use aws_sdk_dynamodb::Client;
 
-use super::decode_each;
 use super::departures::departures_partition;
 use super::errors::store_error;
+use super::item::decode_each;
 use super::item::user_from_item;
 use super::item::{history_partition, s, Item, ACTIVE_KEY, BUBBLE_ID, FEED_KEY, PK, SK};
-use super::metered;
+use super::metering::metered;
 use super::schema::RelationDef;
 use super::shard_merge::{self, Ask, Batch, Merged, Start, Want};
 use super::store::DynamoStore;

@@ -78,31 +78,6 @@ fn decode(item: &Item) -> Result<User, StoreError> {
     user_from_item(item).map_err(|e| StoreError::Backend(format!("bad user item: {e}")))
 }
 
-/// Decodes every item that reads back; one that does not is logged (its key and what is
-/// wrong, never a value) and named in the slice's `unreadable`, so it never takes a page,
-/// a feed or a batch down with it.
-fn decode_each<T>(
-    items: &[Item],
-    decode: impl Fn(&Item) -> Result<T, String>,
-    next: Option<String>,
-) -> Slice<T> {
-    let mut slice = Slice::new(Vec::with_capacity(items.len()), next);
-    for item in items {
-        match decode(item) {
-            Ok(v) => slice.items.push(v),
-            Err(why) => {
-                let key = item
-                    .get(BUBBLE_ID)
-                    .and_then(|v| v.as_s().ok())
-                    .map_or("?", String::as_str);
-                tracing::error!(bubble_id = key, reason = %why, "stored item cannot be read");
-                slice.unreadable.push(key.to_owned());
-            }
-        }
-    }
-    slice
-}
-
 impl DynamoStore {
     /// The user as stored, by id or bubbleId, past retention or not (the write path
     /// replaces a user past retention; every read hides it).
