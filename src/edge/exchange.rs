@@ -58,6 +58,11 @@ impl Exchange {
         }
     }
 
+    /// This request's storage meter: what `Server-Timing` and the log line report.
+    pub fn meter(&self) -> Arc<Meter> {
+        self.meter.clone()
+    }
+
     /// Runs the handler against the deadline, with its storage metered.
     pub async fn run(&self, handler: impl Future<Output = Response>) -> Response {
         let handler = retry::with_deadline(self.deadline, handler);

@@ -9,6 +9,7 @@ use super::auth::{presented_key, usable_scopes, Refusal, Scope};
 use super::error::ApiError;
 use super::exchange::Exchange;
 use super::state::AppState;
+use crate::store::meter;
 
 /// Admits `req` to a route that needs `needed`: authenticates its key, checks its scopes,
 /// charges its rate allowance (recorded on `x` for the answer's headers and the log line)
@@ -22,10 +23,12 @@ pub(crate) async fn admit(
     let presented = presented_key(req.headers()).map(str::to_owned);
     let found = match presented {
         None => Err(Refusal::Missing),
-        Some(secret) => app.keys.authenticate(&secret).await,
+        // Metered like the handler: a managed key's lookup shows in `Server-Timing`.
+        Some(secret) => meter::scope(x.meter(), app.keys.authenticate(&secret)).await,
     };
     let caller = found.map_err(|why| match why {
         Refusal::Unavailable => ApiError::Unavailable,
+        Refusal::Throttled => ApiError::TooManyRequests(1),
         why => {
             x.refusal = Some(why);
             ApiError::Unauthorized

@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex};
 use super::managed::{hash_secret, Closed, PREFIX};
 use super::{Binding, KeyRecord, KeyRing, KeyStore, Scopes};
 use crate::domain::{Clock, Timestamp};
-use crate::store::StoreError;
 
 /// How long an instance trusts what it read of a managed key.
 pub const CACHE_MS: i64 = 10_000;
@@ -16,6 +15,11 @@ pub const CACHE_MS: i64 = 10_000;
 pub const TOUCH_MS: i64 = 60_000;
 /// Entries the cache holds before it starts afresh (a flood of unknown keys cannot grow it).
 const MAX_ENTRIES: usize = 10_000;
+/// Lookups of secrets no key has that one instance makes per second of its clock: past
+/// this, an uncached `uak_` secret is answered 429 without reading storage, so a spray of
+/// made-up secrets costs at most this many reads a second per instance. Known keys do not
+/// count against it.
+pub const MISSES_PER_SECOND: u32 = 10;
 
 /// Who a request was authenticated as.
 #[derive(Debug, Clone)]
@@ -43,6 +47,8 @@ pub enum Refusal {
     Expired,
     /// Storage could not say: not the caller's fault, so 503, not 401.
     Unavailable,
+    /// Too many unknown secrets were looked up this second: 429, try again in a second.
+    Throttled,
 }
 
 impl Refusal {
@@ -54,6 +60,7 @@ impl Refusal {
             Refusal::Revoked => "revoked",
             Refusal::Expired => "expired",
             Refusal::Unavailable => "unavailable",
+            Refusal::Throttled => "throttled",
         }
     }
 }
@@ -70,6 +77,8 @@ pub struct Keys {
     store: Arc<dyn KeyStore>,
     clock: Clock,
     cache: Mutex<HashMap<String, Entry>>,
+    /// The clock's second and the unknown secrets looked up in it.
+    misses: Mutex<(i64, u32)>,
 }
 
 impl Keys {
@@ -80,6 +89,7 @@ impl Keys {
             store,
             clock,
             cache: Mutex::new(HashMap::new()),
+            misses: Mutex::new((0, 0)),
         }
     }
 
@@ -108,10 +118,7 @@ impl Keys {
         }
         let hash = hash_secret(presented);
         let now = self.now();
-        let record = self.record(&hash, now).await.map_err(|e| {
-            tracing::error!(error = %e, "managed key lookup failed");
-            Refusal::Unavailable
-        })?;
+        let record = self.record(&hash, now).await?;
         let record = record.ok_or(Refusal::Unknown)?;
         record.opens(&hash, now).map_err(|closed| match closed {
             Closed::Revoked => Refusal::Revoked,
@@ -132,13 +139,23 @@ impl Keys {
             .retain(|_, e| e.record.as_ref().is_none_or(|r| r.id != id));
     }
 
-    async fn record(&self, hash: &str, now: Timestamp) -> Result<Option<KeyRecord>, StoreError> {
+    async fn record(&self, hash: &str, now: Timestamp) -> Result<Option<KeyRecord>, Refusal> {
         if let Some(e) = self.entries().get(hash) {
             if now.millis() - e.fetched.millis() < CACHE_MS {
                 return Ok(e.record.clone());
             }
         }
-        let record = self.store.by_hash(hash).await?;
+        if self.misses_spent(now) {
+            tracing::warn!("unknown managed keys looked up too often: throttled");
+            return Err(Refusal::Throttled);
+        }
+        let record = self.store.by_hash(hash).await.map_err(|e| {
+            tracing::error!(error = %e, "managed key lookup failed");
+            Refusal::Unavailable
+        })?;
+        if record.is_none() {
+            self.count_miss(now);
+        }
         let mut entries = self.entries();
         if entries.len() >= MAX_ENTRIES {
             entries.clear();
@@ -168,6 +185,21 @@ impl Keys {
         if let Err(e) = self.store.touch(&record.id, now).await {
             tracing::warn!(error = %e, key_id = %record.id, "lastUsedAt not written");
         }
+    }
+
+    /// Whether this second's budget of unknown-secret lookups is spent.
+    fn misses_spent(&self, now: Timestamp) -> bool {
+        let misses = self.misses.lock().unwrap_or_else(|e| e.into_inner());
+        misses.0 == now.millis().div_euclid(1000) && misses.1 >= MISSES_PER_SECOND
+    }
+
+    fn count_miss(&self, now: Timestamp) {
+        let second = now.millis().div_euclid(1000);
+        let mut misses = self.misses.lock().unwrap_or_else(|e| e.into_inner());
+        if misses.0 != second {
+            *misses = (second, 0);
+        }
+        misses.1 += 1;
     }
 
     fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {

@@ -10,7 +10,7 @@ mod scope;
 pub mod store;
 
 pub use binding::Binding;
-pub use cache::{Caller, Keys, Refusal};
+pub use cache::{Caller, Keys, Refusal, MISSES_PER_SECOND};
 pub use managed::{KeyRecord, Secret};
 pub use ring::{hash_key, ApiKey, KeyRing};
 pub use scope::{Scope, Scopes};

@@ -165,7 +165,12 @@ impl UserStore for Bound {
             }
             return self.inner.list_related(relation, value, window).await;
         }
-        Ok(self.visible(self.inner.list_related(relation, value, window).await?))
+        // Another relation's list holds other organizations' users too.
+        seen_page(window, |after, limit| async move {
+            let window = Window::after(after.as_deref(), limit);
+            Ok(self.visible(self.inner.list_related(relation, value, window).await?))
+        })
+        .await
     }
 
     async fn list_active(&self, window: Window<'_>) -> Result<Slice<User>, StoreError> {
@@ -204,10 +209,16 @@ impl UserStore for Bound {
     }
 
     async fn deletions(&self, window: Window<'_>) -> Result<Slice<DeletionRecord>, StoreError> {
-        let page = self.inner.deletions(window).await?;
-        let ids: Vec<BubbleId> = page.items.iter().map(|d| d.bubble_id.clone()).collect();
-        let ours = self.inner.get_many(&ids).await?.items;
-        Ok(page.retain(|d| ours.iter().any(|u| u.id == d.id && self.sees(u))))
+        seen_page(window, |after, limit| async move {
+            let page = self
+                .inner
+                .deletions(Window::after(after.as_deref(), limit))
+                .await?;
+            let ids: Vec<BubbleId> = page.items.iter().map(|d| d.bubble_id.clone()).collect();
+            let ours = self.inner.get_many(&ids).await?.items;
+            Ok(page.retain(|d| ours.iter().any(|u| u.id == d.id && self.sees(u))))
+        })
+        .await
     }
 
     /// Counted by walking the organization's users (no counter is kept per organization).
@@ -237,5 +248,38 @@ impl UserStore for Bound {
 
     fn keys(&self) -> Arc<dyn KeyStore> {
         self.inner.keys()
+    }
+}
+
+/// A page of one of the inner store's lists as the organization sees it: `read(after,
+/// limit)` reads up to `limit` items of the inner list after `after` and leaves out those
+/// the organization does not see. An offset counts only what the organization sees, and a
+/// page is full unless it is the last, so reads go on until the page is filled, each asking
+/// for no more than the page still needs, so that its cursor stops exactly after what was
+/// taken. (Where the organization holds few of the list's users this takes more rounds:
+/// only a second relation's list and the deleted list are read this way.)
+async fn seen_page<T, F, Fut>(window: Window<'_>, read: F) -> Result<Slice<T>, StoreError>
+where
+    F: Fn(Option<String>, usize) -> Fut,
+    Fut: std::future::Future<Output = Result<Slice<T>, StoreError>>,
+{
+    let (mut skip, mut taken, mut unreadable) = (window.skip, Vec::new(), Vec::new());
+    let mut after = window.after.map(str::to_owned);
+    loop {
+        let page = read(after.take(), skip + window.limit - taken.len()).await?;
+        unreadable.extend(page.unreadable);
+        for item in page.items {
+            if skip > 0 {
+                skip -= 1;
+            } else {
+                taken.push(item);
+            }
+        }
+        if page.next.is_none() || taken.len() == window.limit {
+            let mut slice = Slice::new(taken, page.next);
+            slice.unreadable = unreadable;
+            return Ok(slice);
+        }
+        after = page.next;
     }
 }

@@ -4,6 +4,8 @@
 
 mod departures;
 mod dynamodb_races;
+mod lookups;
+mod pages;
 mod scopes;
 mod timing;
 
