@@ -5,8 +5,9 @@
 CLIENT_DIR holds `users_api_client`, as `openapi-python-client generate` wrote it. Every call
 goes through the generated functions and models: upsert, read by both ids, patch with
 If-Match (and a stale one), delete, read deleted, restore, batch create, batch upsert, walk
-the list and the feed by their cursors, the deleted list; and API Gateway's own 429 body
-parses. Exits non-zero at the first thing that does not hold.
+the list and the feed by their cursors, the deleted list; managed keys (create one bound to
+an organization with the read scope, use it, list, read, rotate, revoke); and API Gateway's
+own 429 body parses. Exits non-zero at the first thing that does not hold.
 """
 
 import datetime
@@ -22,7 +23,12 @@ sys.path.insert(0, CLIENT_DIR)
 from users_api_client import AuthenticatedClient  # noqa: E402
 from users_api_client.api.default import (  # noqa: E402
     batch_create_users,
+    create_key,
     delete_user,
+    get_key,
+    list_keys,
+    revoke_key,
+    rotate_key,
     get_user,
     list_deletions,
     list_users,
@@ -30,7 +36,7 @@ from users_api_client.api.default import (  # noqa: E402
     restore_user,
     upsert_user,
 )
-from users_api_client.models import Error, GatewayError, User, UserWrite  # noqa: E402
+from users_api_client.models import Error, GatewayError, KeyCreate, KeyRotation, User, UserWrite  # noqa: E402
 from users_api_client.types import UNSET  # noqa: E402
 
 RUN = uuid.uuid4().hex[:8]
@@ -125,6 +131,33 @@ check(mine <= set(feed_ids), f"the feed walk ({pages} pages, updatedFrom repeate
 
 deletions = list_deletions.sync(client=client, page_size=100)
 check(any(r.bubble_id == f"batch-{RUN}-2" for r in deletions.data), "the deleted list names the deleted user")
+
+# Managed keys: a read key bound to one organization, used, listed, rotated and revoked.
+org = str(uuid.uuid4())
+made = create_key.sync_detailed(
+    client=client, body=KeyCreate.from_dict({"name": f"reader-{RUN}", "scopes": ["read"], "producerId": org})
+)
+check(made.status_code == 201 and made.parsed.secret.startswith("uak_"), "create a managed key: its secret, once")
+key_id = made.parsed.id
+reader = AuthenticatedClient(base_url=BASE_URL, token=made.parsed.secret, prefix="Bearer")
+check(get_user.sync_detailed(bubble, client=reader).status_code == 404, "a bound key does not see another organization's user")
+check(list_users.sync(client=reader).data == [], "a bound key lists its organization only")
+refused = upsert_user.sync_detailed(f"reader-{RUN}", client=reader, body=body(firstName="No"))
+check(refused.status_code == 403, "a read key cannot write")
+listed_keys = list_keys.sync(client=client)
+check(any(k.id == key_id for k in listed_keys.data), "the key is listed")
+record = get_key.sync(key_id, client=client)
+check(record.id == key_id and "secret" not in record.to_dict() and record.last_used_at not in (None, UNSET), "a key's record: no secret, lastUsedAt set")
+rotated = rotate_key.sync_detailed(key_id, client=client, body=KeyRotation.from_dict({"overlapHours": 1}))
+check(rotated.status_code == 200 and rotated.parsed.secret != made.parsed.secret, "rotate: a new secret")
+rolled = AuthenticatedClient(base_url=BASE_URL, token=rotated.parsed.secret, prefix="Bearer")
+check(
+    list_users.sync_detailed(client=reader).status_code == 200 and list_users.sync_detailed(client=rolled).status_code == 200,
+    "both secrets work during the overlap",
+)
+revoked = revoke_key.sync_detailed(key_id, client=client)
+check(revoked.status_code == 200 and revoked.parsed.revoked_at not in (None, UNSET), "revoke")
+check(list_users.sync_detailed(client=rolled).status_code == 401, "a revoked key is refused")
 
 # API Gateway answers throttling itself, with its own body: the client must still parse it.
 gateway = httpx.Response(429, json={"message": "Too Many Requests"})

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The newcomer's loop, checked as they would run it: `make help` names every target, and
 # `make run` answers with its ready line, and `make invoke` reaches the instance curl reaches
-# (one store: a user created with curl is the user the invoked event reads).
+# (one store: a user created with curl is the user the invoked event reads), and on both
+# stores two organizations' SCIM tokens never reach each other's users
+# (scripts/organizations.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,6 +39,10 @@ answer=$(make --no-print-directory invoke PORT="$port" EVENT=events/05-get-by-bu
 grep -q '^HTTP 200 OK$' <<< "$answer" || { echo "$answer" >&2; exit 1; }
 grep -q "\"id\": \"$id\"" <<< "$answer" || { echo "make invoke read another store: $answer" >&2; exit 1; }
 echo "make invoke read the user curl created ($id)"
+
+echo "== two organizations, two SCIM tokens, against make run (embedded store)"
+.venv/bin/python scripts/organizations.py "http://127.0.0.1:$port" dev-write-key | tee "$log.orgs"
+scripts/count.sh organizations-memory "$(grep -c '^ok: ' "$log.orgs")" 0
 
 echo "== make run STORE=dynamodb with EVENTS_URL: a listener gets each change, in order"
 kill -- -"$run" 2>/dev/null || true
@@ -97,4 +103,9 @@ print("the listener heard " + ", ".join(f"{t} v{v}" for t, v in got)
       + "; delivered " + ", ".join(f"{d:.2f}" for d in delays) + " s after each write")
 PY
 rm -f "$sent"
+
+echo "== two organizations, two SCIM tokens, against make run STORE=dynamodb (4 instances)"
+.venv/bin/python scripts/organizations.py "http://127.0.0.1:$port" dev-write-key | tee "$log.orgs"
+scripts/count.sh organizations-dynamodb "$(grep -c '^ok: ' "$log.orgs")" 0
+rm -f "$log.orgs"
 scripts/count.sh dev-loop "$(grep -c "^echo \"== " "$0")" 0
