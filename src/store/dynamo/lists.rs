@@ -14,7 +14,7 @@ use super::item::user_from_item;
 use super::item::{history_partition, s, Item, ACTIVE_KEY, BUBBLE_ID, FEED_KEY, PK, SK};
 use super::metering::metered;
 use super::schema::RelationDef;
-use super::shard_merge::{self, Ask, Batch, Merged, Start, Want};
+use super::shard_merge::{self, Ask, Batch, Merged, Spread, Start, Want};
 use super::store::DynamoStore;
 use crate::domain::User;
 use crate::store::StoreError;
@@ -35,6 +35,7 @@ struct Partition<'a> {
 /// shards of a write-sharded index, or an organization's feed and its departures.
 pub struct Sharded<'a> {
     partitions: Vec<Partition<'a>>,
+    spread: Spread,
     forward: bool,
 }
 
@@ -59,6 +60,7 @@ impl<'a> Sharded<'a> {
             .collect();
         Self {
             partitions,
+            spread: Spread::Even,
             forward: true,
         }
     }
@@ -77,6 +79,7 @@ impl<'a> Sharded<'a> {
             .collect();
         Self {
             partitions,
+            spread: Spread::Even,
             forward: false,
         }
     }
@@ -105,8 +108,11 @@ impl<'a> Sharded<'a> {
             table_key: &[PK, SK],
             value: departures_partition(relation.relation, value),
         };
+        // Departures are few beside the members: each is asked for the whole page, so a
+        // page is one round of two queries.
         Self {
             partitions: vec![feed, left],
+            spread: Spread::Uneven,
             forward: true,
         }
     }
@@ -195,7 +201,8 @@ impl<'a> Sharded<'a> {
         after: Option<&str>,
         want: Want,
     ) -> Result<Merged<Item>, StoreError> {
-        shard_merge::page(self.partitions.len(), self.forward, after, want, |ask| {
+        let shards = (self.partitions.len(), self.spread);
+        shard_merge::page(shards, self.forward, after, want, |ask| {
             self.query(client, floor, ask)
         })
         .await

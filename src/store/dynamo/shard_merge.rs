@@ -133,10 +133,21 @@ struct Shard<T> {
     known: Option<String>,
 }
 
+/// How a list's items fall on its shards, which sizes each shard's first ask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spread {
+    /// At random (write sharding): each first ask is a fair share and a margin ([`chunk`]).
+    Even,
+    /// Unalike (an organization's feed beside its few departures): each shard is asked for
+    /// the whole page and one more, so one round serves the page however its items fall;
+    /// it reads at most `shards × (limit + 1)` items.
+    Uneven,
+}
+
 /// Merges one page over `shards` shards from `after`, asking `fetch` for each request.
 /// `forward` is the list's order: ascending keys, or descending (newest first).
 pub async fn page<T, E, F, Fut>(
-    shards: usize,
+    (shards, spread): (usize, Spread),
     forward: bool,
     after: Option<&str>,
     want: Want,
@@ -149,7 +160,10 @@ where
 {
     let order = Order(forward);
     let total = want.total();
-    let budget = Want::item_budget(total, shards);
+    let budget = match spread {
+        Spread::Even => Want::item_budget(total, shards),
+        Spread::Uneven => shards * (total + 1),
+    };
     let start = after.map_or(Start::Beginning, |a| Start::After(a.to_owned()));
     let mut state: Vec<Shard<T>> = Vec::with_capacity(shards);
     let mut read = 0;
@@ -157,7 +171,10 @@ where
         shard,
         start: start.clone(),
         until: None,
-        limit: chunk(total, shards),
+        limit: match spread {
+            Spread::Even => chunk(total, shards),
+            Spread::Uneven => total + 1,
+        },
     });
     for (ask, batch) in try_join_all(first.map(|a| ask(&fetch, a))).await? {
         let mut shard = Shard {

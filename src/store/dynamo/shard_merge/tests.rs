@@ -68,7 +68,11 @@ impl Shards {
     }
 
     async fn page(&self, after: Option<&str>, want: Want) -> Merged<String> {
-        page(self.keys.len(), self.forward, after, want, |a| {
+        self.page_spread(Spread::Even, after, want).await
+    }
+
+    async fn page_spread(&self, spread: Spread, after: Option<&str>, want: Want) -> Merged<String> {
+        page((self.keys.len(), spread), self.forward, after, want, |a| {
             self.query(a)
         })
         .await
@@ -238,4 +242,27 @@ fn the_first_chunk_is_the_share_plus_a_margin_within_the_budget() {
         assert!(chunk(total, shards) * shards <= Want::item_budget(total, shards));
         assert!(chunk(total, shards) >= total.div_ceil(shards));
     }
+}
+
+/// An organization's feed beside its departures: one partition holds nearly every item.
+/// Asked for whole pages, every page is one round of two requests, and the walk sees each
+/// item once.
+#[test]
+fn uneven_shards_serve_each_page_in_one_round() {
+    let spread: Vec<usize> = (0..1_003).map(|i| usize::from(i % 300 == 7)).collect();
+    let shards = Shards::new(&spread, 2, true);
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = run(shards.page_spread(Spread::Uneven, after.as_deref(), Want::bounded(100)));
+        let (requests, items) = shards.reset();
+        assert_eq!((page.rounds, requests), (1, 2));
+        assert!(items <= 2 * 101, "{items} items");
+        seen.extend(page.items);
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, shards.all());
 }
