@@ -9,11 +9,13 @@
 //! code), which is quicker than 10,000 transactional creations and measures the same walk.
 //! Each page's RCU (as DynamoDB Local reports it) stands beside its floor: the 4 KB blocks its
 //! own items fill, 0.5 RCU each (eventually consistent). `projection.rs` then measures the
-//! relation index projected `KEYS_ONLY` against `ALL`.
+//! relation index projected `KEYS_ONLY` against `ALL`, and `access.rs` an organization's pages
+//! and a managed key's warm GET.
 
 use std::sync::Arc;
 use std::time::Instant;
 
+mod access;
 mod baseline;
 mod projection;
 
@@ -101,6 +103,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     if let Some(client) = dynamo {
         compare(&*store, &client, page_size).await?;
+        access::pages(store.clone(), page_size).await?;
+        access::warm_get(store.clone(), "user0000000").await?;
         projection::compare(&client.0).await?;
     }
     Ok(())
@@ -258,8 +262,13 @@ async fn compare(
     Ok(())
 }
 
+/// Bench user `i`'s fields; one in ten belongs to [`access::PRODUCER`].
 fn body(i: usize) -> serde_json::Value {
-    json!({"email": format!("u{i}@example.com"), "firstName": "Bench"})
+    let mut body = json!({"email": format!("u{i}@example.com"), "firstName": "Bench"});
+    if access::in_producer(i) {
+        body["producerId"] = json!(access::PRODUCER);
+    }
+    body
 }
 
 /// The user `i` as the store would have written it; one in four soft-deleted.
