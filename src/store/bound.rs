@@ -221,25 +221,22 @@ impl UserStore for Bound {
         .await
     }
 
-    /// Counted by walking the organization's users (no counter is kept per organization).
     async fn count_active(&self) -> Result<u64, StoreError> {
         let b = self.binding;
-        let (mut count, mut after) = (0u64, None::<String>);
-        loop {
-            let page = self
-                .inner
-                .list_related(
-                    b.relation,
-                    &b.value(),
-                    Window::after(after.as_deref(), 1000),
-                )
-                .await?;
-            count += page.items.len() as u64;
-            match page.next {
-                Some(next) => after = Some(next),
-                None => return Ok(count),
-            }
+        self.inner.count_related(b.relation, &b.value()).await
+    }
+
+    async fn count_related(&self, relation: Relation, value: &str) -> Result<u64, StoreError> {
+        if relation == self.binding.relation {
+            return match value == self.binding.value() {
+                true => self.count_active().await,
+                false => Ok(0),
+            };
         }
+        // Another relation's count would tell of users outside the organization.
+        Err(StoreError::Backend(
+            "a bound view counts only its own organization".into(),
+        ))
     }
 
     async fn epoch(&self) -> Result<Option<Timestamp>, StoreError> {

@@ -28,6 +28,8 @@ struct State {
     deleted: BTreeMap<String, BubbleId>,
     /// Users that left an organization, by the organization's feed position.
     departures: Vec<Departure>,
+    /// Active users per organization, kept as the DynamoDB store keeps its counters.
+    members: HashMap<(Relation, String), i64>,
 }
 
 /// An in-process [`UserStore`], for local runs and tests.
@@ -163,6 +165,9 @@ impl State {
             self.active.insert(active_key(&t.new), me.clone());
         }
         self.departures.extend(t.departures());
+        for (relation, organization, delta) in t.memberships() {
+            *self.members.entry((relation, organization)).or_default() += delta;
+        }
         if let Some(d) = t.deletion {
             self.history.insert(history_key(&d), d);
         }
@@ -311,5 +316,11 @@ impl UserStore for MemoryStore {
 
     async fn count_active(&self) -> Result<u64, StoreError> {
         Ok(self.lock().active.len() as u64)
+    }
+
+    async fn count_related(&self, relation: Relation, value: &str) -> Result<u64, StoreError> {
+        let state = self.lock();
+        let n = state.members.get(&(relation, value.to_owned()));
+        Ok(n.copied().unwrap_or(0).max(0) as u64)
     }
 }

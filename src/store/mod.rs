@@ -184,6 +184,10 @@ pub trait UserStore: Send + Sync {
     /// The number of active users.
     async fn count_active(&self) -> Result<u64, StoreError>;
 
+    /// The number of active users whose `relation` is `value`: kept as counters, so it
+    /// costs what [`UserStore::count_active`] does, however many users the organization has.
+    async fn count_related(&self, relation: Relation, value: &str) -> Result<u64, StoreError>;
+
     /// When this directory first held a user, if the store knows: recorded once, when a
     /// store finds the directory has never held one, and so never after any user's
     /// `createdAt`. A directory that held users before the record existed has none.

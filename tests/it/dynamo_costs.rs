@@ -467,6 +467,24 @@ async fn an_organizations_list_and_feed_pages_cost_at_most_twice_their_read_floo
     let read = m.capacity().read;
     assert!(read <= 2.0 * floor, "list: {read} RCU, floor {floor}");
 
+    // The bound key's page and its totalItems, as `GET /users` asks them: the count is the
+    // organization's counters, one request beside the page, however large it is.
+    let binding = users_api::keys::Binding {
+        relation: Relation::Producer,
+        id: p.parse().unwrap(),
+    };
+    let view = users_api::store::bound::Bound::new(store.clone(), binding);
+    let m = Arc::new(Meter::default());
+    let (page, total) = meter::scope(m.clone(), async {
+        tokio::join!(
+            view.list_active(Window::after(None, 100)),
+            view.count_active()
+        )
+    })
+    .await;
+    assert_eq!((page.unwrap().items.len(), total.unwrap()), (100, 100));
+    assert_eq!((m.requests(), m.rounds()), (2, 1), "page and count");
+
     let mut seen = Vec::new();
     let mut after: Option<String> = None;
     loop {

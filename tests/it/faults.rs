@@ -398,6 +398,9 @@ impl UserStore for Hung {
     async fn count_active(&self) -> Result<u64, StoreError> {
         self.0.count_active().await
     }
+    async fn count_related(&self, relation: Relation, value: &str) -> Result<u64, StoreError> {
+        self.0.count_related(relation, value).await
+    }
     async fn epoch(&self) -> Result<Option<users_api::domain::Timestamp>, StoreError> {
         self.0.epoch().await
     }

@@ -67,8 +67,8 @@ impl DynamoStore {
 /// The blind update of `patch` into the user `bubble_id` at `now`, as expressions: it
 /// applies only if the user exists, is active, matches `expect`, still holds the e-mail and
 /// username keys the patch's values have (so only their case may change here, never the
-/// guard), was last written before `now`, leaves no organization (a relation is only set
-/// where it was unset or kept), and would really change. A relation's index key follows its
+/// guard), was last written before `now`, joins and leaves no organization (a relation in
+/// the patch is one it holds), and would really change. A relation's index key follows its
 /// field (the user is active).
 pub(super) fn blind_update(
     bubble_id: &BubbleId,
@@ -95,9 +95,9 @@ pub(super) fn blind_update(
         e.set_or_remove(field, value.clone());
         if let Some(r) = schema::relation(field) {
             e.set_or_remove(r.attribute, value.clone());
-            // Only a relation it keeps or sets anew: leaving an organization is recorded
-            // (a departure), which takes the planned write.
-            e.require_absent_or_equal(field, value.clone());
+            // Only a relation it keeps: joining or leaving an organization moves its
+            // count (and leaving records a departure), which takes the planned write.
+            e.require_equal(field, value.clone());
         }
         let unset_reads_as = Profile::default().reads_as(i).map(|v| value_attr(&v));
         changes.push(Change {

@@ -94,16 +94,6 @@ impl UpdateExpr {
             .push(format!("(attribute_exists({p}) OR {n} = {v})"));
     }
 
-    /// The write happens only if `attr` is absent or `value` (`None`: absent).
-    pub fn require_absent_or_equal(&mut self, attr: &str, value: Option<AttributeValue>) {
-        let Some(value) = value else {
-            return self.require_equal(attr, None);
-        };
-        let (n, v) = (self.name(attr), self.value(value));
-        self.conditions
-            .push(format!("(attribute_not_exists({n}) OR {n} = {v})"));
-    }
-
     /// The write happens only if `attr` is absent or less than `value`.
     pub fn require_absent_or_below(&mut self, attr: &str, value: AttributeValue) {
         let (n, v) = (self.name(attr), self.value(value));

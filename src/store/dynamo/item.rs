@@ -11,7 +11,8 @@ use uuid::Uuid;
 use crate::store::positions::{active_key, feed_key, history_key};
 
 use crate::domain::{
-    BubbleId, DeletionRecord, Guard, Kind, Profile, Timestamp, UniqueField, User, Value, FIELDS,
+    BubbleId, DeletionRecord, Guard, Kind, Profile, Relation, Timestamp, UniqueField, User, Value,
+    FIELDS,
 };
 
 /// A DynamoDB item.
@@ -181,6 +182,18 @@ pub fn id_guard_key(id: &str) -> Item {
 pub fn counter_key(shard: u32) -> Item {
     Item::from([
         (PK.into(), s(format!("count#{shard}"))),
+        (SK.into(), s("users")),
+    ])
+}
+
+/// The meta-table key of one shard of an organization's active count: the directory's
+/// counters, per organization, sharded the same way so a busy organization's writes spread.
+pub fn organization_counter_key(relation: Relation, value: &str, shard: u32) -> Item {
+    Item::from([
+        (
+            PK.into(),
+            s(format!("count#{}#{value}#{shard}", relation.field())),
+        ),
         (SK.into(), s("users")),
     ])
 }

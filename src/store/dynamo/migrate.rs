@@ -6,17 +6,19 @@
 //! canonical key and rewrites the key attribute, in one transaction conditional on the
 //! user's version, and gives every active user the relation index keys it lacks, and every
 //! deleted user and deletion record the `expiresAt` it lacks (`expiry.rs`), and every active
-//! user without a username the username guard of the name it shows (`User::login_name`). Two users
-//! whose keys collapse into one are reported and left as they are.
+//! user without a username the username guard of the name it shows (`User::login_name`), and
+//! every organization the count of its active users (`recount.rs`). Two users whose keys
+//! collapse into one are reported and left as they are.
 //! Running it again changes nothing.
 
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
 use super::errors::store_error;
 use super::item::*;
+use super::recount::Tally;
 use super::transaction::{claim, release};
 use super::{decode, DynamoStore};
-use crate::domain::{Guard, UniqueField};
+use crate::domain::{Guard, UniqueField, User};
 use crate::store::StoreError;
 
 /// What a migration did.
@@ -34,6 +36,8 @@ pub struct Report {
     pub linked: u64,
     /// `expiresAt` given to deleted users and deletion records that lacked it.
     pub expiring: u64,
+    /// Organization counter shards set to the count of its active users the scan found.
+    pub recounted: u64,
     /// The bubbleIds of users whose canonical key another user already holds.
     pub conflicts: Vec<String>,
 }
@@ -42,6 +46,7 @@ impl DynamoStore {
     /// Brings every stored user to the current keys; see the module's documentation.
     pub async fn migrate_keys(&self) -> Result<Report, StoreError> {
         let mut report = Report::default();
+        let mut tally = Tally::default();
         let mut start = None;
         loop {
             let page = self
@@ -54,17 +59,20 @@ impl DynamoStore {
                 .map_err(store_error)?;
             for item in page.items() {
                 report.users += 1;
-                self.migrate_user(item, &mut report).await?;
+                let user = self.migrate_user(item, &mut report).await?;
+                tally.count(&user, self.shards);
             }
             start = page.last_evaluated_key;
             if start.is_none() {
                 self.expire_records(&mut report).await?;
+                report.recounted = self.recount(tally).await?;
                 return Ok(report);
             }
         }
     }
 
-    async fn migrate_user(&self, item: &Item, report: &mut Report) -> Result<(), StoreError> {
+    /// Migrates one stored user; answers it as read.
+    async fn migrate_user(&self, item: &Item, report: &mut Report) -> Result<User, StoreError> {
         let user = decode(item)?;
         let me = s(user.bubble_id.as_str());
         let mut held = id_guard_key(&user.id.to_string());
@@ -117,7 +125,8 @@ impl DynamoStore {
             }
         }
         self.link_relations(item, &user, report).await?;
-        self.expire_user(item, &user, report).await
+        self.expire_user(item, &user, report).await?;
+        Ok(user)
     }
 }
 

@@ -24,6 +24,7 @@ mod lists;
 mod metering;
 pub mod migrate;
 mod moves;
+mod recount;
 pub mod schema;
 pub mod shard_merge;
 mod store;
@@ -316,7 +317,21 @@ impl UserStore for DynamoStore {
     }
 
     async fn count_active(&self) -> Result<u64, StoreError> {
-        let keys = (0..self.shards).map(counter_key).collect::<Vec<_>>();
+        self.sum_counters((0..self.shards).map(counter_key).collect())
+            .await
+    }
+
+    async fn count_related(&self, relation: Relation, value: &str) -> Result<u64, StoreError> {
+        let shards = 0..self.shards;
+        let keys = shards.map(|shard| organization_counter_key(relation, value, shard));
+        self.sum_counters(keys.collect()).await
+    }
+}
+
+impl DynamoStore {
+    /// The sum of the counter items at `keys` (absent ones count 0): one `BatchGetItem`
+    /// per 100.
+    async fn sum_counters(&self, keys: Vec<Item>) -> Result<u64, StoreError> {
         let mut total: i64 = 0;
         for chunk in keys.chunks(100) {
             for item in self.batch_get(&self.meta, chunk.to_vec()).await? {

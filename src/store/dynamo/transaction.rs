@@ -111,6 +111,20 @@ pub(super) fn actions(
             .build();
         push(action, Role::Bookkeeping);
     }
+    for (relation, organization, delta) in t.memberships() {
+        let key =
+            organization_counter_key(relation, &organization, shard_of(&t.new.id, store.shards));
+        let count = Update::builder()
+            .table_name(&store.meta)
+            .set_key(Some(key))
+            .update_expression("ADD #n :d")
+            .expression_attribute_names("#n", COUNT)
+            .expression_attribute_values(":d", n(delta));
+        let action = TransactWriteItem::builder()
+            .update(build(count.build())?)
+            .build();
+        push(action, Role::Bookkeeping);
+    }
     if let Some(d) = &t.deletion {
         let mut record = deletion_item(d, store.shards);
         record.insert(

@@ -6,6 +6,7 @@ mod departures;
 mod dynamodb_races;
 mod lookups;
 mod pages;
+mod recount;
 mod scopes;
 mod timing;
 

@@ -241,6 +241,21 @@ async fn held_by(store: &Arc<dyn UserStore>, i: usize, org: usize) -> bool {
     user.is_some_and(|u| u.text("producerId") == Some(ORGS[org]))
 }
 
+/// Each organization's count, as its bound view answers it, is the number of its active
+/// users a walk of its list finds.
+async fn counts_hold(store: &Arc<dyn UserStore>) {
+    for (o, org) in ORGS.iter().enumerate() {
+        let walked = store
+            .list_related(Relation::Producer, org, Window::after(None, 100))
+            .await
+            .unwrap()
+            .items
+            .len() as u64;
+        let bound = Bound::new(store.clone(), binding(o));
+        assert_eq!(bound.count_active().await.unwrap(), walked, "{org}");
+    }
+}
+
 /// Each user's version and what a client sees of it but for the version and `updatedAt`.
 async fn versions(store: &Arc<dyn UserStore>) -> std::collections::HashMap<String, (u64, String)> {
     invariants::all_users(store)
@@ -314,6 +329,8 @@ proptest! {
                 assert_eq!(actual, expected, "step {i}: {step:?}");
                 no_silent_versions(&before.0, &versions(&memory.store).await, &step.op);
                 no_silent_versions(&before.1, &versions(&dynamo.store).await, &step.op);
+                counts_hold(&memory.store).await;
+                counts_hold(&dynamo.store).await;
             }
             assert_eq!(snapshot(&dynamo.store).await, snapshot(&memory.store).await);
             invariants::check(&memory.store).await;
