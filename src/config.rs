@@ -103,6 +103,8 @@ pub struct Config {
     /// `POWERTOOLS_METRICS_NAMESPACE` (default `UsersApi`); `None` when
     /// `POWERTOOLS_METRICS_DISABLED=true` turns the per-request metrics off.
     pub metrics_namespace: Option<String>,
+    /// `OIDC_ISSUER` and the rest: whose sign-in tokens open `/me` (none: `/me` is closed).
+    pub oidc: Option<crate::oidc::OidcConfig>,
 }
 
 impl Config {
@@ -175,6 +177,7 @@ impl Config {
                     var("POWERTOOLS_METRICS_NAMESPACE")
                         .unwrap_or_else(|| crate::metrics::DEFAULT_NAMESPACE.to_owned())
                 }),
+            oidc: crate::oidc::OidcConfig::read(&var)?,
         })
     }
 }

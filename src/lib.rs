@@ -11,6 +11,7 @@ pub mod edge;
 pub mod events;
 pub mod keys;
 pub mod metrics;
+pub mod oidc;
 pub mod scim;
 pub mod store;
 pub mod telemetry;

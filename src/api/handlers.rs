@@ -27,7 +27,8 @@ fn parse_ref(raw: &str) -> Result<UserRef, ApiError> {
     UserRef::parse(raw).map_err(|why| ApiError::bad("ref", why))
 }
 
-fn parse_patch(body: &Value) -> Result<Patch, ApiError> {
+/// The user fields of a JSON body, by the one rule of what may be stored.
+pub(super) fn parse_patch(body: &Value) -> Result<Patch, ApiError> {
     Patch::from_json(body).map_err(ApiError::BadRequest)
 }
 

@@ -5,12 +5,15 @@
 pub mod body;
 pub mod filter;
 pub mod handlers;
+pub mod key_routes;
 pub mod keys;
 pub mod lists;
+pub mod me;
 pub mod openapi;
 pub mod paging;
 pub mod params;
 pub mod reply;
+pub mod route;
 pub mod routes;
 
 use std::sync::{Arc, OnceLock};
@@ -21,7 +24,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 
 use self::handlers as h;
-use self::routes::RouteRules;
+use self::routes::{Access, RouteRules};
 use crate::edge::error::ApiError;
 use crate::edge::exchange::Exchange;
 use crate::edge::gate;
@@ -62,8 +65,9 @@ async fn edge(
     let needed = rules.needed(&x.method, x.route.as_deref());
     let outcome = match (negotiated, needed) {
         (Err(e), _) => Err(e),
-        (Ok(_), None) => Ok(()),
-        (Ok(_), Some(needed)) => gate::admit(&app, &mut x, &mut req, needed).await,
+        (Ok(_), Access::Public) => Ok(()),
+        (Ok(_), Access::Key(needed)) => gate::admit(&app, &mut x, &mut req, needed).await,
+        (Ok(_), Access::Token) => gate::admit_person(&app, &mut x, &mut req).await,
     };
     let outcome = outcome.and_then(|()| {
         let params = Params::parse(req.uri().query())?;

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::routes::{routes, BodyKind, Route};
+use super::routes::{routes, Access, BodyKind, Route};
 use crate::domain::{Kind, FIELDS};
 use crate::edge::contract::{BUBBLE_ID_PATTERN, MAX_BATCH, MAX_PAGE_SIZE};
 use crate::edge::error::CODES;
@@ -208,7 +208,7 @@ fn headers(route: &Route, status: u16) -> Value {
         json!({"description": "The Lambda request id.", "schema": {"type": "string"}}),
     );
     h.insert("Server-Timing".into(), json!({"description": "db;dur=<ms>;desc=\"<n> requests, <r> RCU, <w> WCU\": storage requests for this request, their time, and the capacity units DynamoDB reported consumed (0 on the embedded store).", "schema": {"type": "string"}}));
-    if route.scope.is_some() && status != 401 && status != 403 {
+    if route.access != Access::Public && status != 401 && status != 403 {
         for (name, doc) in [
             ("X-RateLimit-Limit", "The key's burst."),
             (
@@ -302,7 +302,7 @@ fn operation(route: &Route) -> Value {
             "schema": {"type": "string", "pattern": "^(\\*|(W/)?\"[0-9]{1,19}\")$"}}),
         );
     }
-    if route.scope.is_some() {
+    if let Access::Key(_) = route.access {
         params.push(
             json!({"name": "X-API-KEY-TYPE", "in": "header", "required": false,
             "description": "The scope the caller means to use; more than the key has is 403.",
@@ -317,7 +317,7 @@ fn operation(route: &Route) -> Value {
     let (ok, schema) = route.success;
     responses.insert(ok.to_string(), json!({"description": "Success", "headers": headers(route, ok), "content": content(schema)}));
     let mut errors: Vec<u16> = route.errors.iter().copied().chain(ALWAYS).collect();
-    if route.scope.is_some() {
+    if route.access != Access::Public {
         errors.extend(PROTECTED);
     }
     errors.sort_unstable();
@@ -332,9 +332,10 @@ fn operation(route: &Route) -> Value {
         "summary": route.summary,
         "parameters": params,
         "responses": responses,
-        "security": match route.scope {
-            Some(s) => json!([{"authorization": [s.name()]}, {"apiKey": [s.name()]}]),
-            None => json!([]),
+        "security": match route.access {
+            Access::Key(s) => json!([{"authorization": [s.name()]}, {"apiKey": [s.name()]}]),
+            Access::Token => json!([{"signIn": []}]),
+            Access::Public => json!([]),
         },
     });
     if let Some(body) = route.body {
@@ -351,7 +352,7 @@ fn operation(route: &Route) -> Value {
         }
         op["requestBody"] = json!({"required": body != BodyKind::Rotation, "content": media});
     }
-    if let Some(scope) = route.scope {
+    if let Access::Key(scope) = route.access {
         op["x-key-scope"] = json!(scope.name());
     }
     op
@@ -383,7 +384,9 @@ pub fn document() -> Value {
             "securitySchemes": {
                 "authorization": {"type": "apiKey", "in": "header", "name": "Authorization",
                     "description": "The key, or Bearer <key>."},
-                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-KEY"}
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-KEY"},
+                "signIn": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                    "description": "A sign-in token (OIDC access or ID token) of the configured issuer: /me only, never an API key."}
             }
         }
     })

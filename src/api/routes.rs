@@ -13,44 +13,7 @@ use crate::edge::auth::Scope;
 use crate::edge::contract::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PAGE_WINDOW};
 use crate::edge::AppState;
 
-/// The body an operation takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyKind {
-    /// One user's fields, merged (`UserWrite`).
-    User,
-    /// An array of users to create (`UserWrite` with `bubbleId`).
-    Batch,
-    /// A managed key to create (`KeyCreate`).
-    Key,
-    /// A rotation (`KeyRotation`), optional.
-    Rotation,
-}
-
-/// One documented operation.
-pub struct Route {
-    /// HTTP method.
-    pub method: Method,
-    /// Path, with `{name}` parameters (as axum and OpenAPI both write them).
-    pub path: &'static str,
-    /// OpenAPI `operationId`.
-    pub operation_id: &'static str,
-    /// One-line summary.
-    pub summary: &'static str,
-    /// The key scope it needs; `None` for public routes.
-    pub scope: Option<Scope>,
-    /// Parameters.
-    pub params: &'static [Param],
-    /// Request body.
-    pub body: Option<BodyKind>,
-    /// Success status and the schema of its body.
-    pub success: (u16, &'static str),
-    /// Error statuses beyond the ones every protected route can answer.
-    pub errors: &'static [u16],
-    /// Whether the route honours `If-Match`.
-    pub if_match: bool,
-    /// The handler.
-    pub handler: MethodRouter<AppState>,
-}
+pub use super::route::{Access, BodyKind, Route};
 
 const REF: Param = Param {
     name: "ref",
@@ -114,7 +77,7 @@ fn merge_route(
         path: "/users/{ref}",
         operation_id,
         summary,
-        scope: Some(Scope::Write),
+        access: Access::Key(Scope::Write),
         params: &[REF],
         body: Some(BodyKind::User),
         success: (200, "User"),
@@ -140,7 +103,7 @@ fn user_action(
         path,
         operation_id,
         summary,
-        scope: Some(scope),
+        access: Access::Key(scope),
         params: &[REF],
         body: None,
         success: (200, "User"),
@@ -157,7 +120,7 @@ pub struct RouteRules(Vec<(Method, &'static str, Rule)>);
 
 #[derive(Debug, Clone)]
 struct Rule {
-    scope: Option<Scope>,
+    access: Access,
     query: Vec<&'static str>,
 }
 
@@ -175,7 +138,7 @@ impl RouteRules {
                         .map(|p| p.name)
                         .collect();
                     let rule = Rule {
-                        scope: r.scope,
+                        access: r.access,
                         query,
                     };
                     (r.method.clone(), r.path, rule)
@@ -198,12 +161,12 @@ impl RouteRules {
     }
 
     /// What a request for `method` on the route template `path` needs: the route's declared
-    /// scope (`HEAD` as `GET`); `None` for a public route. A request no route takes (404, 405)
-    /// needs any valid key, so that the API's shape is not shown to strangers.
-    pub fn needed(&self, method: &Method, path: Option<&str>) -> Option<Scope> {
+    /// access (`HEAD` as `GET`). A request no route takes (404, 405) needs any valid key, so
+    /// that the API's shape is not shown to strangers.
+    pub fn needed(&self, method: &Method, path: Option<&str>) -> Access {
         match self.rule(method, path) {
-            Some(rule) => rule.scope,
-            None => Some(Scope::Read),
+            Some(rule) => rule.access,
+            None => Access::Key(Scope::Read),
         }
     }
 
@@ -222,15 +185,15 @@ impl RouteRules {
 
 /// Every route of the API.
 pub fn routes() -> Vec<Route> {
-    let write = Some(Scope::Write);
-    let read = Some(Scope::Read);
+    let write = Access::Key(Scope::Write);
+    let read = Access::Key(Scope::Read);
     vec![
         Route {
             method: Method::GET,
             path: "/health",
             operation_id: "health",
             summary: "Liveness check",
-            scope: None,
+            access: Access::Public,
             params: &[],
             body: None,
             success: (200, "Health"),
@@ -243,7 +206,7 @@ pub fn routes() -> Vec<Route> {
             path: "/openapi.json",
             operation_id: "openapi",
             summary: "This OpenAPI 3.1 description",
-            scope: None,
+            access: Access::Public,
             params: &[],
             body: None,
             success: (200, "Any"),
@@ -256,7 +219,7 @@ pub fn routes() -> Vec<Route> {
             path: "/users",
             operation_id: "listUsers",
             summary: "Active users a page at a time, or with updatedFrom the change feed",
-            scope: read,
+            access: read,
             params: &LIST_PARAMS,
             body: None,
             success: (200, "UserList"),
@@ -269,7 +232,7 @@ pub fn routes() -> Vec<Route> {
             path: "/users",
             operation_id: "batchCreateUsers",
             summary: "Create 1-100 users, each created or refused on its own; with upsert=true, upsert them (one read for the batch, a write only for each user that changes)",
-            scope: write,
+            access: write,
             params: &[UPSERT],
             body: Some(BodyKind::Batch),
             success: (200, "BatchResult"),
@@ -282,7 +245,7 @@ pub fn routes() -> Vec<Route> {
             path: "/users/{ref}",
             operation_id: "upsertUser",
             summary: "Create the user with this bubbleId, or merge the body into it (reactivating a deleted one)",
-            scope: write,
+            access: write,
             params: &[REF],
             body: Some(BodyKind::User),
             success: (200, "User"),
@@ -295,7 +258,7 @@ pub fn routes() -> Vec<Route> {
             path: "/users/{ref}",
             operation_id: "getUser",
             summary: "One user by local id or bubbleId",
-            scope: read,
+            access: read,
             params: &[REF, INCLUDE_DELETED],
             body: None,
             success: (200, "User"),
@@ -342,7 +305,7 @@ pub fn routes() -> Vec<Route> {
             path: "/deleted-users",
             operation_id: "listDeletions",
             summary: "The deleted history, newest first",
-            scope: read,
+            access: read,
             params: &[PAGE_SIZE, PAGE, CURSOR],
             body: None,
             success: (200, "DeletionList"),
@@ -352,75 +315,7 @@ pub fn routes() -> Vec<Route> {
         },
     ]
     .into_iter()
-    .chain(key_routes())
+    .chain(super::key_routes::routes())
+    .chain(super::me::routes())
     .collect()
-}
-
-const KEY_ID: Param = Param {
-    name: "keyId",
-    location: "path",
-    schema: || json!({"type": "string", "pattern": "^key_[0-9a-f]{32}$"}),
-    doc: "The managed key's id.",
-};
-
-/// A `/keys` route: scope `keys`, no `If-Match`.
-fn key_route(
-    method: Method,
-    path: &'static str,
-    (operation_id, summary): (&'static str, &'static str),
-    params: &'static [Param],
-    body: Option<BodyKind>,
-    success: (u16, &'static str),
-    handler: MethodRouter<AppState>,
-) -> Route {
-    Route {
-        method,
-        path,
-        operation_id,
-        summary,
-        scope: Some(Scope::Keys),
-        params,
-        body,
-        success,
-        errors: &[400, 404, 413, 415],
-        if_match: false,
-        handler,
-    }
-}
-
-/// The managed keys' routes.
-fn key_routes() -> Vec<Route> {
-    use super::keys as k;
-    vec![
-        key_route(Method::POST, "/keys", ("createKey", "Create a managed key; its secret is in this answer only"),
-            &[],
-            Some(BodyKind::Key),
-            (201, "KeyWithSecret"),
-            post(k::create),
-        ),
-        key_route(Method::GET, "/keys", ("listKeys", "The managed keys this key may manage, oldest first"),
-            &[],
-            None,
-            (200, "KeyList"),
-            get(k::list),
-        ),
-        key_route(Method::GET, "/keys/{keyId}", ("getKey", "One managed key's record (never its secret)"),
-            &[KEY_ID],
-            None,
-            (200, "Key"),
-            get(k::get),
-        ),
-        key_route(Method::POST, "/keys/{keyId}/rotate", ("rotateKey", "A new secret; the old one keeps working for overlapHours (default 24, at most 168)"),
-            &[KEY_ID],
-            Some(BodyKind::Rotation),
-            (200, "KeyWithSecret"),
-            post(k::rotate),
-        ),
-        key_route(Method::DELETE, "/keys/{keyId}", ("revokeKey", "Revoke: refused by every instance within 10 s"),
-            &[KEY_ID],
-            None,
-            (200, "Key"),
-            delete(k::revoke),
-        ),
-    ]
 }

@@ -40,6 +40,13 @@ pub enum ApiError {
     FeedHorizon(u32),
     /// 401 `ALGOREP_031`.
     Unauthorized,
+    /// 401 `ALGOREP_031` on `/me`: no valid sign-in token (RFC 6750 `invalid_token`).
+    InvalidToken,
+    /// 403 `ALGOREP_032` on `/me`: the token lacks `OIDC_SCOPE` (RFC 6750
+    /// `insufficient_scope`).
+    InsufficientScope,
+    /// 403 `ALGOREP_032` on `/me`: the person's record is disabled, deleted or erased.
+    Inactive,
     /// 403 `ALGOREP_032`.
     Forbidden,
     /// 403 `ALGOREP_032`: the named field would leave the key's organization or scopes.
@@ -151,6 +158,15 @@ impl ApiError {
                 ),
             ),
             Unauthorized => (UNAUTHORIZED, "Missing or invalid API key".into()),
+            InvalidToken => (UNAUTHORIZED, "Missing or invalid sign-in token".into()),
+            InsufficientScope => (
+                FORBIDDEN,
+                "The sign-in token's scope does not allow this request".into(),
+            ),
+            Inactive => (
+                FORBIDDEN,
+                "This user is disabled, deleted or erased".into(),
+            ),
             Forbidden => (
                 FORBIDDEN,
                 "This API key's scope does not allow this request".into(),
@@ -257,10 +273,18 @@ impl IntoResponse for ApiError {
             ApiError::Unavailable => Some(1),
             _ => None,
         };
-        if matches!(self, ApiError::Unauthorized) {
+        let challenge = match self {
+            ApiError::Unauthorized => Some("Bearer realm=\"users-api\""),
+            ApiError::InvalidToken => Some("Bearer realm=\"users-api\", error=\"invalid_token\""),
+            ApiError::InsufficientScope => {
+                Some("Bearer realm=\"users-api\", error=\"insufficient_scope\"")
+            }
+            _ => None,
+        };
+        if let Some(challenge) = challenge {
             response.headers_mut().insert(
                 http::header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"users-api\""),
+                HeaderValue::from_static(challenge),
             );
         }
         if let Some(secs) = retry_after {

@@ -11,6 +11,7 @@ use super::limits::RateLimits;
 use crate::config::Config;
 use crate::domain::{Retention, Timestamp};
 use crate::keys::Binding;
+use crate::oidc::Oidc;
 use crate::store::UserStore;
 
 /// What every handler shares: built once per cold start.
@@ -34,6 +35,8 @@ pub struct AppState {
     pub metrics: Option<Arc<str>>,
     /// How long deleted users are kept: the change feed's horizon.
     pub retention: Retention,
+    /// The identity provider whose sign-in tokens open `/me`; `None` keeps `/me` closed.
+    pub oidc: Option<Arc<Oidc>>,
 }
 
 impl AppState {
@@ -59,6 +62,10 @@ impl AppState {
                 .collect(),
             deadline_margin: Duration::from_millis(config.deadline_margin_ms),
             retention: Retention::days(config.deleted_retention_days),
+            oidc: config
+                .oidc
+                .clone()
+                .map(|c| Arc::new(Oidc::new(c, Arc::new(Timestamp::now)))),
             metrics: config
                 .metrics_namespace
                 .as_deref()

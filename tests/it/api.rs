@@ -430,6 +430,7 @@ async fn xml_is_served_when_asked_for() {
 
 #[tokio::test]
 async fn every_route_enforces_the_scope_its_table_entry_declares() {
+    use users_api::api::routes::Access;
     let app = common::router(common::memory_store());
     for r in users_api::api::routes::routes() {
         let path = r.path.replace("{ref}", "someone");
@@ -443,12 +444,26 @@ async fn every_route_enforces_the_scope_its_table_entry_declares() {
             None,
         )
         .await;
-        match r.scope {
-            None => {
+        match r.access {
+            Access::Public => {
                 assert_eq!(without.status, 200, "{what} is public");
                 assert_eq!(read.status, 200, "{what} is public");
             }
-            Some(scope) => {
+            // A person's route: no key opens it (its tokens have their own suite, `me`).
+            Access::Token => {
+                assert_error(&without, 401, "ALGOREP_031");
+                assert_error(&read, 401, "ALGOREP_031");
+                let write = send(
+                    &app,
+                    r.method.as_str(),
+                    &path,
+                    &[("authorization", WRITE_KEY)],
+                    None,
+                )
+                .await;
+                assert_error(&write, 401, "ALGOREP_031");
+            }
+            Access::Key(scope) => {
                 assert_error(&without, 401, "ALGOREP_031");
                 assert_eq!(
                     without.header("www-authenticate"),

@@ -22,6 +22,7 @@ mod follower_retries;
 mod hardening;
 mod lifecycle;
 mod lists;
+mod me;
 mod model;
 mod no_op_flags;
 mod openapi;
