@@ -3,7 +3,8 @@
 # `make run` answers with its ready line, and `make invoke` reaches the instance curl reaches
 # (one store: a user created with curl is the user the invoked event reads), and on both
 # stores two organizations' SCIM tokens never reach each other's users
-# (scripts/organizations.py).
+# (scripts/organizations.py), and a signed-in person reaches their own record and nothing
+# else (scripts/sign_in.py, with its own test issuer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +27,9 @@ wait_ready() {
 echo "== make run, curl, make invoke: one instance"
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 port=$(free_port)
+# The sign-in scenario's test issuer (scripts/sign_in.py serves it while it runs).
+issuer=$(free_port)
+export OIDC_ISSUER="http://127.0.0.1:$issuer" OIDC_AUDIENCE=users-app
 log=$(mktemp)
 setsid make --no-print-directory run PORT="$port" > "$log" 2>&1 &
 run=$!
@@ -43,6 +47,10 @@ echo "make invoke read the user curl created ($id)"
 echo "== two organizations, two SCIM tokens, against make run (embedded store)"
 .venv/bin/python scripts/organizations.py "http://127.0.0.1:$port" dev-write-key | tee "$log.orgs"
 scripts/count.sh organizations-memory "$(grep -c '^ok: ' "$log.orgs")" 0
+
+echo "== a signed-in person's own record, with a test issuer's tokens, against make run (embedded store)"
+.venv/bin/python scripts/sign_in.py "http://127.0.0.1:$port" dev-write-key "$issuer" users-app | tee "$log.orgs"
+scripts/count.sh sign-in-memory "$(grep -c '^ok: ' "$log.orgs")" 0
 
 echo "== make run STORE=dynamodb with EVENTS_URL: a listener gets each change, in order"
 kill -- -"$run" 2>/dev/null || true
@@ -107,5 +115,9 @@ rm -f "$sent"
 echo "== two organizations, two SCIM tokens, against make run STORE=dynamodb (4 instances)"
 .venv/bin/python scripts/organizations.py "http://127.0.0.1:$port" dev-write-key | tee "$log.orgs"
 scripts/count.sh organizations-dynamodb "$(grep -c '^ok: ' "$log.orgs")" 0
+
+echo "== a signed-in person's own record against make run STORE=dynamodb (4 instances)"
+.venv/bin/python scripts/sign_in.py "http://127.0.0.1:$port" dev-write-key "$issuer" users-app | tee "$log.orgs"
+scripts/count.sh sign-in-dynamodb "$(grep -c '^ok: ' "$log.orgs")" 0
 rm -f "$log.orgs"
 scripts/count.sh dev-loop "$(grep -c "^echo \"== " "$0")" 0

@@ -26,6 +26,8 @@ SEED = {
 }
 USER = f"/users/{SEED_ID}"
 SCIM = {"authorization": "Bearer dev-write-key", "content-type": "application/scim+json"}
+KEYS = {"x-api-key": "dev-write-key"}
+KEYS_WRITE = {"x-api-key": "dev-write-key", "content-type": "application/json"}
 SCIM_USER = {
     "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
     "externalId": "aad-0001", "userName": "ann@contoso.com", "active": True,
@@ -118,6 +120,19 @@ EVENTS = [
     ("erase-again-404", "POST", "/users/newcomer/erase", "", WRITE, None),
     ("erase-read-key-403", "POST", f"{USER}/erase", "", READ, None),
     ("feed-from-the-seeds-default-date-200", "GET", "/users", "updatedFrom=1999-01-01", READ, None),
+    # Managed keys: one customer's IdP gets its own SCIM token, bound to its organization.
+    ("create-bound-key-201", "POST", "/keys", "", KEYS_WRITE,
+     {"name": "acme-entra", "scopes": ["read", "write"],
+      "producerId": "50658c1e-356e-4407-b120-d110552292d8"}),
+    ("list-keys-200", "GET", "/keys", "", KEYS, None),
+    ("revoke-unknown-key-404", "DELETE", "/keys/key_00000000000000000000000000000000", "", KEYS, None),
+    ("create-key-read-key-403", "POST", "/keys", "", {"x-api-key": "dev-read-key", "content-type": "application/json"},
+     {"name": "sneaky", "scopes": ["read"]}),
+    # A person's own record opens with their identity provider's token, never an API key
+    # (with a token from the issuer OIDC_ISSUER names, the first is 200: see the README).
+    ("me-with-an-api-key-401", "GET", "/me", "", {"authorization": "Bearer dev-write-key"}, None),
+    ("me-edit-without-a-token-401", "PATCH", "/me", "", {"content-type": "application/json"},
+     {"lastName": "Signed-in"}),
 ]
 
 
