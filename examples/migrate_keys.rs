@@ -22,8 +22,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let store = DynamoStore::new(client, users, meta, 1).with_retention(Retention::days(days));
     let report = store.migrate_keys().await?;
     println!(
-        "{} users read, {} id guards written, {} keys moved to their canonical form, {} shown names held as usernames, {} relation index keys added, {} deleted items given their expiry",
-        report.users, report.ids_held, report.rekeyed, report.names_held, report.linked, report.expiring
+        "{} users read, {} id guards written, {} keys moved to their canonical form, {} shown names held as usernames, {} relation index keys added, {} segment index keys added, {} deleted items given their expiry",
+        report.users, report.ids_held, report.rekeyed, report.names_held, report.linked, report.segmented, report.expiring
     );
     for b in &report.conflicts {
         println!("conflict: user {b} has a key another active user holds; left as it was");

@@ -66,7 +66,7 @@ EVENTS = [
     ("batch-not-array-400", "POST", "/users", "", WRITE, {"bubbleId": "x"}),
     ("list-200", "GET", "/users", "pageSize=1", READ, None),
     ("list-xml-200", "GET", "/users", "page=2&pageSize=1", {**READ, "accept": "application/xml"}, None),
-    ("list-bad-page-size-400", "GET", "/users", "pageSize=101", READ, None),
+    ("list-bad-page-size-400", "GET", "/users", "pageSize=1001", READ, None),
     ("list-tampered-cursor-400", "GET", "/users", "cursor=abc.def", READ, None),
     ("feed-200", "GET", "/users", "updatedFrom=1970-01-01&pageSize=50", READ, None),
     ("feed-bad-date-400", "GET", "/users", "updatedFrom=yesterday", READ, None),
@@ -133,6 +133,11 @@ EVENTS = [
     ("me-with-an-api-key-401", "GET", "/me", "", {"authorization": "Bearer dev-write-key"}, None),
     ("me-edit-without-a-token-401", "PATCH", "/me", "", {"content-type": "application/json"},
      {"lastName": "Signed-in"}),
+    # A mirror's first sync split among 32 workers: this is worker 1's first page, up to
+    # 1,000 users, gzip-compressed (Lambda answers it base64-encoded; API Gateway decodes).
+    ("feed-segment-gzip-200", "GET", "/users", "updatedFrom=1970-01-01&segment=1&segments=32&pageSize=1000",
+     {**READ, "accept-encoding": "gzip"}, None),
+    ("feed-bad-segments-400", "GET", "/users", "updatedFrom=1970-01-01&segment=0&segments=3", READ, None),
 ]
 
 

@@ -1,8 +1,11 @@
 //! The one router, used by the Lambda binary, `cargo lambda watch` and the tests: the native
-//! API and SCIM side by side on the shared state, under CORS for the configured origins.
+//! API and SCIM side by side on the shared state, under CORS for the configured origins, and
+//! gzip for answers large enough to gain from it.
 
 use axum::Router;
 use http::{HeaderValue, Method};
+use tower_http::compression::predicate::{Predicate, SizeAbove};
+use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::edge::AppState;
@@ -12,10 +15,27 @@ use crate::{api, scim};
 pub fn app(state: AppState) -> Router {
     let cors = cors(&state.cors_origins);
     let router = api::router(state.clone()).nest(scim::BASE_PATH, scim::router(state));
-    match cors {
+    let router = match cors {
         Some(layer) => router.layer(layer),
         None => router,
-    }
+    };
+    router.layer(compression())
+}
+
+/// Answers below this many bytes go as they are: a single user, an error, a small page gain
+/// less from gzip than its header and the CPU cost.
+pub const COMPRESS_ABOVE: u16 = 1024;
+
+/// gzip when the client sends `Accept-Encoding: gzip` and the answer is over
+/// [`COMPRESS_ABOVE`] bytes (such an answer says `Vary: Accept-Encoding` either way), at the fastest level: on a page of users it keeps most of the
+/// best level's saving for a fraction of its CPU (docs/PERFORMANCE.md). A compressed answer
+/// is binary to Lambda (`lambda_http` base64-encodes a body with `Content-Encoding`), which
+/// API Gateway decodes before it reaches the client.
+fn compression() -> CompressionLayer<impl Predicate> {
+    CompressionLayer::new()
+        .gzip(true)
+        .quality(CompressionLevel::Fastest)
+        .compress_when(SizeAbove::new(COMPRESS_ABOVE))
 }
 
 /// CORS for the configured origins only; `None` (no CORS headers at all) when there are none.

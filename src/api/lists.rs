@@ -5,15 +5,15 @@ use axum::extract::RawQuery;
 use serde_json::json;
 
 use super::filter::Filter;
-use super::paging::{paginate, ListSpec};
+use super::paging::{paginate, segment, ListSpec};
 use super::reply::Reply;
 use crate::domain::{Relation, Timestamp, User, UserRef};
-use crate::edge::contract::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use crate::edge::contract::{DEFAULT_PAGE_SIZE, MAX_CURSOR_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::edge::error::ApiError;
 use crate::edge::query::Params;
 use crate::edge::view::View;
 use crate::edge::AppState;
-use crate::store::{Lookup, Window};
+use crate::store::{Lookup, Segment, Window};
 
 /// The window `paginate` asks a list for.
 fn window(after: &Option<String>, skip: usize, limit: usize) -> Window<'_> {
@@ -21,6 +21,7 @@ fn window(after: &Option<String>, skip: usize, limit: usize) -> Window<'_> {
         after: after.as_deref(),
         skip,
         limit,
+        segment: Segment::WHOLE,
     }
 }
 
@@ -28,9 +29,25 @@ fn window(after: &Option<String>, skip: usize, limit: usize) -> Window<'_> {
 /// username or id, or the users of a producer, seller or origin.
 pub async fn list_users(View(app): View, RawQuery(query): RawQuery) -> Result<Reply, ApiError> {
     let params = Params::parse(query.as_deref())?;
-    match Filter::parse(&params)? {
-        None => active(&app, &params).await,
-        Some((Filter::UpdatedFrom, from)) => feed(&app, &params, from).await,
+    let filter = Filter::parse(&params)?;
+    let segment = segment(&params)?;
+    if !segment.is_whole() {
+        if matches!(filter, Some((f, _)) if f != Filter::UpdatedFrom) {
+            return Err(ApiError::bad(
+                "segment",
+                "splits the list or the change feed (updatedFrom), with no other filter",
+            ));
+        }
+        if !app.store.reads_segments() {
+            return Err(ApiError::bad(
+                "segment",
+                "is not for a key bound to an organization: its directory is walked by one cursor",
+            ));
+        }
+    }
+    match filter {
+        None => active(&app, &params, segment).await,
+        Some((Filter::UpdatedFrom, from)) => feed(&app, &params, from, segment).await,
         Some((Filter::Unique(field), value)) => {
             let key = field
                 .parse(value)
@@ -47,22 +64,34 @@ pub async fn list_users(View(app): View, RawQuery(query): RawQuery) -> Result<Re
     }
 }
 
-async fn active(app: &AppState, params: &Params) -> Result<Reply, ApiError> {
+/// The active list, or one segment of it (whose size is not counted: `totalItems` null).
+async fn active(app: &AppState, params: &Params, segment: Segment) -> Result<Reply, ApiError> {
     let spec = ListSpec {
-        name: "users",
-        path: "/users",
-        filter: None,
+        segment,
+        max_size: MAX_CURSOR_PAGE_SIZE,
+        ..ListSpec::new("users", "/users", None)
     };
-    // The count does not depend on the page: read both at once.
     let page = paginate(&app.cursors, &spec, params, |after, skip, limit| {
         let store = app.store.clone();
-        async move { store.list_active(window(&after, skip, limit)).await }
+        async move {
+            let window = window(&after, skip, limit).in_segment(segment);
+            store.list_active(window).await
+        }
     });
+    if !segment.is_whole() {
+        return Ok(Reply::list(page.await?.envelope(User::to_json, None)));
+    }
+    // The count does not depend on the page: read both at once.
     let (page, total) = tokio::join!(page, app.store.count_active());
     Ok(Reply::list(page?.envelope(User::to_json, Some(total?))))
 }
 
-async fn feed(app: &AppState, params: &Params, from: &str) -> Result<Reply, ApiError> {
+async fn feed(
+    app: &AppState,
+    params: &Params,
+    from: &str,
+    segment: Segment,
+) -> Result<Reply, ApiError> {
     let from = Timestamp::parse(from)
         .filter(|t| t.is_within_years_1970_to_9999())
         .ok_or_else(|| {
@@ -82,14 +111,17 @@ async fn feed(app: &AppState, params: &Params, from: &str) -> Result<Reply, ApiE
     }
     let floor = from.to_rfc3339();
     let spec = ListSpec {
-        name: "feed",
-        path: "/users",
-        filter: Some(("updatedFrom", &floor)),
+        segment,
+        max_size: MAX_CURSOR_PAGE_SIZE,
+        ..ListSpec::new("feed", "/users", Some(("updatedFrom", &floor)))
     };
     let page = paginate(&app.cursors, &spec, params, |after, skip, limit| {
         let store = app.store.clone();
         let floor = floor.clone();
-        async move { store.changes(&floor, window(&after, skip, limit)).await }
+        async move {
+            let window = window(&after, skip, limit).in_segment(segment);
+            store.changes(&floor, window).await
+        }
     })
     .await?;
     Ok(Reply::list(page.envelope(User::to_json, None)))
@@ -148,11 +180,7 @@ async fn related(
     let value = uuid::Uuid::parse_str(raw)
         .map_err(|_| ApiError::bad(field, "must be a UUID"))?
         .to_string();
-    let spec = ListSpec {
-        name: field,
-        path: "/users",
-        filter: Some((field, &value)),
-    };
+    let spec = ListSpec::new(field, "/users", Some((field, &value)));
     let page = paginate(&app.cursors, &spec, params, |after, skip, limit| {
         let store = app.store.clone();
         let value = value.clone();
@@ -169,11 +197,7 @@ async fn related(
 /// `GET /deleted-users`: the deleted history, newest first.
 pub async fn deleted_users(View(app): View, RawQuery(query): RawQuery) -> Result<Reply, ApiError> {
     let params = Params::parse(query.as_deref())?;
-    let spec = ListSpec {
-        name: "deleted",
-        path: "/deleted-users",
-        filter: None,
-    };
+    let spec = ListSpec::new("deleted", "/deleted-users", None);
     let page = paginate(&app.cursors, &spec, &params, |before, skip, limit| {
         let store = app.store.clone();
         async move { store.deletions(window(&before, skip, limit)).await }

@@ -4,7 +4,7 @@ use serde_json::{json, Map, Value};
 
 use super::routes::{routes, Access, BodyKind, Route};
 use crate::domain::{Kind, FIELDS};
-use crate::edge::contract::{BUBBLE_ID_PATTERN, MAX_BATCH, MAX_PAGE_SIZE};
+use crate::edge::contract::{BUBBLE_ID_PATTERN, MAX_BATCH, MAX_CURSOR_PAGE_SIZE};
 use crate::edge::error::CODES;
 
 const EXTERNAL_ID: &str = BUBBLE_ID_PATTERN;
@@ -96,7 +96,7 @@ fn schemas() -> Value {
         "required": ["totalItems", "itemsPerPage", "currentPage", "totalPages", "nextPageUrl"],
         "properties": {
             "totalItems": {"type": ["integer", "null"], "minimum": 0},
-            "itemsPerPage": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+            "itemsPerPage": {"type": "integer", "minimum": 1, "maximum": MAX_CURSOR_PAGE_SIZE},
             "currentPage": {"type": "integer", "minimum": 1},
             "totalPages": {"type": ["integer", "null"], "minimum": 0},
             "nextPageUrl": {"type": ["string", "null"], "description": "The next page, null on the last. It carries the list's filter (updatedFrom, producerId, …), pageSize and a signed cursor: follow it as it is."},

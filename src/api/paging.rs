@@ -8,7 +8,7 @@ use crate::edge::contract::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PAGE_WINDOW};
 use crate::edge::cursor::{Cursor, CursorKey};
 use crate::edge::error::ApiError;
 use crate::edge::query::Params;
-use crate::store::{Slice, StoreError};
+use crate::store::{Segment, SegmentError, Slice, StoreError};
 
 /// A list the API pages through.
 pub struct ListSpec<'a> {
@@ -18,6 +18,65 @@ pub struct ListSpec<'a> {
     pub path: &'static str,
     /// Its filter parameter, if any: (name, canonical value).
     pub filter: Option<(&'static str, &'a str)>,
+    /// The part of the list walked: bound into its cursors and kept in `nextPageUrl`.
+    pub segment: Segment,
+    /// The largest `pageSize` by cursor; a page by number (`page=N`) stays within
+    /// [`MAX_PAGE_SIZE`].
+    pub max_size: usize,
+}
+
+impl<'a> ListSpec<'a> {
+    /// A list of at most [`MAX_PAGE_SIZE`] items a page, read whole.
+    pub fn new(
+        name: &'static str,
+        path: &'static str,
+        filter: Option<(&'static str, &'a str)>,
+    ) -> Self {
+        Self {
+            name,
+            path,
+            filter,
+            segment: Segment::WHOLE,
+            max_size: MAX_PAGE_SIZE,
+        }
+    }
+
+    /// The name its cursors carry: a segment's cursor is refused by every other segment.
+    fn cursor_name(&self) -> String {
+        match self.segment.is_whole() {
+            true => self.name.to_owned(),
+            false => format!(
+                "{}#{}/{}",
+                self.name,
+                self.segment.index(),
+                self.segment.count()
+            ),
+        }
+    }
+}
+
+/// `segment` and `segments`, which go together: the part of a list a walk reads
+/// ([`Segment::WHOLE`] when neither is sent).
+pub fn segment(params: &Params) -> Result<Segment, ApiError> {
+    const COUNT: &str = "must be a power of two from 1 to 64, sent with segment";
+    const INDEX: &str = "must be a whole number from 0 to segments - 1, sent with segments";
+    match (params.get("segment"), params.get("segments")) {
+        (None, None) => Ok(Segment::WHOLE),
+        (Some(_), None) => Err(ApiError::bad("segments", COUNT)),
+        (None, Some(_)) => Err(ApiError::bad("segment", INDEX)),
+        (Some(i), Some(n)) => {
+            let n = n
+                .parse::<u32>()
+                .map_err(|_| ApiError::bad("segments", COUNT))?;
+            let i = i
+                .parse::<u32>()
+                .map_err(|_| ApiError::bad("segment", INDEX))?;
+            Segment::new(i, n).map_err(|e| match e {
+                SegmentError::Count => ApiError::bad("segments", COUNT),
+                SegmentError::Index => ApiError::bad("segment", INDEX),
+            })
+        }
+    }
 }
 
 /// One page of a list, ready for the envelope.
@@ -61,12 +120,17 @@ where
     F: FnOnce(Option<String>, usize, usize) -> Fut,
     Fut: Future<Output = Result<Slice<T>, StoreError>>,
 {
-    let size = params.number("pageSize", DEFAULT_PAGE_SIZE, 1..=MAX_PAGE_SIZE)?;
+    let most = match params.get("page") {
+        Some(_) => MAX_PAGE_SIZE.min(spec.max_size),
+        None => spec.max_size,
+    };
+    let size = params.number("pageSize", DEFAULT_PAGE_SIZE, 1..=most)?;
     let filter = spec.filter.map(|(_, v)| v.to_owned());
+    let list = spec.cursor_name();
     let (after, page, skip) = match params.get("cursor") {
         Some(sealed) => {
             let c = key.open(sealed)?;
-            if c.l != spec.name || c.f != filter {
+            if c.l != list || c.f != filter {
                 return Err(ApiError::bad(
                     "cursor",
                     "is not a cursor this service issued for this list",
@@ -97,7 +161,7 @@ where
     let slice = fetch(after, skip, size).await?;
     let next_url = slice.next.map(|a| {
         let cursor = key.seal(&Cursor {
-            l: spec.name.into(),
+            l: list.clone(),
             f: filter.clone(),
             a,
             p: next_page,
@@ -105,6 +169,11 @@ where
         let mut query = form_urlencoded::Serializer::new(String::new());
         if let Some((name, value)) = spec.filter {
             query.append_pair(name, value);
+        }
+        if !spec.segment.is_whole() {
+            query
+                .append_pair("segment", &spec.segment.index().to_string())
+                .append_pair("segments", &spec.segment.count().to_string());
         }
         query
             .append_pair("pageSize", &size.to_string())
@@ -155,11 +224,7 @@ mod tests {
             a: "2024#x".into(),
             p: usize::MAX,
         });
-        let spec = ListSpec {
-            name: "users",
-            path: "/users",
-            filter: None,
-        };
+        let spec = ListSpec::new("users", "/users", None);
         let params = Params::parse(Some(&format!("cursor={sealed}"))).unwrap();
         let out = paginate(&key, &spec, &params, |_, _, _| async {
             Ok::<_, StoreError>(Slice::<u8>::new(vec![], None))

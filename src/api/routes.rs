@@ -10,8 +10,9 @@ use super::filter;
 use super::handlers as h;
 use super::params::{ref_schema, Param};
 use crate::edge::auth::Scope;
-use crate::edge::contract::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PAGE_WINDOW};
+use crate::edge::contract::{DEFAULT_PAGE_SIZE, MAX_CURSOR_PAGE_SIZE, MAX_PAGE_SIZE, PAGE_WINDOW};
 use crate::edge::AppState;
+use crate::store::Segment;
 
 pub use super::route::{Access, BodyKind, Route};
 
@@ -26,6 +27,24 @@ const PAGE_SIZE: Param = Param {
     location: "query",
     schema: || json!({"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE}),
     doc: "Items per page.",
+};
+const LIST_PAGE_SIZE: Param = Param {
+    name: "pageSize",
+    location: "query",
+    schema: || json!({"type": "integer", "minimum": 1, "maximum": MAX_CURSOR_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE}),
+    doc: "Items per page: up to 1000 for the list and the change feed (updatedFrom) without page; up to 100 with page and with every other filter.",
+};
+const SEGMENT: Param = Param {
+    name: "segment",
+    location: "query",
+    schema: || json!({"type": "integer", "minimum": 0, "maximum": Segment::MOST - 1}),
+    doc: "With segments: which part of the list or the change feed this walk reads, from 0 to segments - 1. A user is in segment (its id mod segments) for good; the segments' walks together return every user once, as one cursor's walk does. Not with another filter, nor for a key bound to an organization.",
+};
+const SEGMENTS: Param = Param {
+    name: "segments",
+    location: "query",
+    schema: || json!({"type": "integer", "minimum": 1, "maximum": Segment::MOST}),
+    doc: "With segment: how many parts the list or the change feed is split into, for a mirror's workers to walk in parallel (a power of two from 1 to 64). Each segment has its own cursors (nextPageUrl).",
 };
 const PAGE: Param = Param {
     name: "page",
@@ -53,13 +72,15 @@ const INCLUDE_DELETED: Param = Param {
 };
 
 /// `GET /users`'s parameters: paging, then every filter.
-const LIST_PARAMS: [Param; 3 + filter::PARAMS.len()] = {
-    let mut out = [PAGE_SIZE; 3 + filter::PARAMS.len()];
+const LIST_PARAMS: [Param; 5 + filter::PARAMS.len()] = {
+    let mut out = [LIST_PAGE_SIZE; 5 + filter::PARAMS.len()];
     out[1] = PAGE;
     out[2] = CURSOR;
+    out[3] = SEGMENT;
+    out[4] = SEGMENTS;
     let mut i = 0;
     while i < filter::PARAMS.len() {
-        out[3 + i] = filter::PARAMS[i];
+        out[5 + i] = filter::PARAMS[i];
         i += 1;
     }
     out

@@ -86,6 +86,7 @@ pub async fn list(
         after: after.as_deref(),
         skip,
         limit: count,
+        segment: crate::store::Segment::WHOLE,
     };
     let (slice, total) = tokio::join!(app.store.list_active(window), total);
     let slice = slice?;

@@ -243,6 +243,12 @@ impl UserStore for Bound {
         self.inner.epoch().await
     }
 
+    /// An organization's lists are its relation indexes, keyed by the organization rather
+    /// than sharded by id: they are walked by one cursor.
+    fn reads_segments(&self) -> bool {
+        false
+    }
+
     fn keys(&self) -> Arc<dyn KeyStore> {
         self.inner.keys()
     }

@@ -184,6 +184,7 @@ fn page<T: Clone>(
     floor: Option<&str>,
     window: Window<'_>,
     forward: bool,
+    keep: impl Fn(&T) -> bool,
 ) -> (Vec<T>, Option<String>) {
     let range: Box<dyn Iterator<Item = (&String, &T)>> = match (forward, window.after) {
         (true, Some(a)) => Box::new(index.range::<str, _>((Bound::Excluded(a), Bound::Unbounded))),
@@ -198,7 +199,11 @@ fn page<T: Clone>(
         (false, None) => Box::new(index.iter().rev()),
     };
     let limit = window.limit;
-    let mut taken: Vec<(&String, &T)> = range.skip(window.skip).take(limit + 1).collect();
+    let mut taken: Vec<(&String, &T)> = range
+        .filter(|(_, v)| keep(v))
+        .skip(window.skip)
+        .take(limit + 1)
+        .collect();
     let more = taken.len() > limit;
     taken.truncate(limit);
     let next = if more {
@@ -231,7 +236,9 @@ impl UserStore for MemoryStore {
 
     async fn list_active(&self, window: Window<'_>) -> Result<Slice<User>, StoreError> {
         let state = self.lock();
-        let (keys, next) = page(&state.active, None, window, true);
+        let (keys, next) = page(&state.active, None, window, true, |b| {
+            window.segment.holds(&state.users[b].id)
+        });
         Ok(Slice::new(
             keys.iter().map(|b| state.users[b].clone()).collect(),
             next,
@@ -240,7 +247,9 @@ impl UserStore for MemoryStore {
 
     async fn changes(&self, floor: &str, window: Window<'_>) -> Result<Slice<User>, StoreError> {
         let state = self.lock();
-        let (keys, next) = page(&state.feed, Some(floor), window, true);
+        let (keys, next) = page(&state.feed, Some(floor), window, true, |b| {
+            window.segment.holds(&state.users[b].id)
+        });
         Ok(Slice::new(
             keys.iter().map(|b| state.users[b].clone()).collect(),
             next,
@@ -266,12 +275,12 @@ impl UserStore for MemoryStore {
             .filter(|d| d.relation == relation && d.organization == value)
             .map(|d| (feed_key_of(d.left_at, &d.bubble_id), d.tombstone()));
         let feed: BTreeMap<String, User> = members.chain(left).collect();
-        let (items, next) = page(&feed, Some(floor), window, true);
+        let (items, next) = page(&feed, Some(floor), window, true, |_| true);
         Ok(Slice::new(items, next))
     }
 
     async fn deletions(&self, window: Window<'_>) -> Result<Slice<DeletionRecord>, StoreError> {
-        let (items, next) = page(&self.lock().history, None, window, false);
+        let (items, next) = page(&self.lock().history, None, window, false, |_| true);
         Ok(Slice::new(items, next))
     }
 
@@ -299,7 +308,7 @@ impl UserStore for MemoryStore {
             .filter(|(_, b)| state.users[*b].text(relation.field()) == Some(value))
             .map(|(k, b)| (k.clone(), b.clone()))
             .collect();
-        let (keys, next) = page(&related, None, window, true);
+        let (keys, next) = page(&related, None, window, true, |_| true);
         Ok(Slice::new(
             keys.iter().map(|b| state.users[b].clone()).collect(),
             next,

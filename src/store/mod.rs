@@ -19,8 +19,10 @@ pub mod memory;
 pub mod meter;
 pub mod positions;
 pub mod retry;
+mod segment;
 
 pub use error::StoreError;
+pub use segment::{Segment, SegmentError};
 
 /// How to find one active user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,8 +75,8 @@ impl<T> Slice<T> {
     }
 }
 
-/// Which part of a list to read: `limit` items after the position `after`, passing over the
-/// first `skip` of them (`page=N` without a cursor).
+/// Which part of a list to read: `limit` items of `segment` after the position `after`,
+/// passing over the first `skip` of them (`page=N` without a cursor).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window<'a> {
     /// The position of the last item already seen; `None`: from the start.
@@ -83,6 +85,9 @@ pub struct Window<'a> {
     pub skip: usize,
     /// Items in the page.
     pub limit: usize,
+    /// The part of the list read: [`Segment::WHOLE`] but for the feed and the active list
+    /// walked in parallel (`segment=i&segments=n`).
+    pub segment: Segment,
 }
 
 impl<'a> Window<'a> {
@@ -92,6 +97,7 @@ impl<'a> Window<'a> {
             after,
             skip: 0,
             limit,
+            segment: Segment::WHOLE,
         }
     }
 
@@ -101,7 +107,13 @@ impl<'a> Window<'a> {
             after: None,
             skip,
             limit,
+            segment: Segment::WHOLE,
         }
+    }
+
+    /// This window of one segment of the list.
+    pub fn in_segment(self, segment: Segment) -> Self {
+        Self { segment, ..self }
     }
 }
 
@@ -192,6 +204,12 @@ pub trait UserStore: Send + Sync {
     /// store finds the directory has never held one, and so never after any user's
     /// `createdAt`. A directory that held users before the record existed has none.
     async fn epoch(&self) -> Result<Option<Timestamp>, StoreError>;
+
+    /// Whether [`UserStore::changes`] and [`UserStore::list_active`] read a window's
+    /// segment; a store that cannot (an organization's directory) is walked by one cursor.
+    fn reads_segments(&self) -> bool {
+        true
+    }
 
     /// Where this store keeps managed API keys.
     fn keys(&self) -> std::sync::Arc<dyn crate::keys::KeyStore>;

@@ -572,23 +572,49 @@ mod dynamodb_only {
             before.text
         );
 
-        // The write above wrote the whole item again, index keys included; unlink it once more.
+        // The write above wrote the whole item again, index keys included; unlink it once
+        // more, from the segment indexes too (written before them).
         raw.update_item()
             .table_name(users)
             .key("bubbleId", s("legacy"))
-            .update_expression("REMOVE #rel")
+            .update_expression("REMOVE #rel, #fs, #as")
             .expression_attribute_names("#rel", "activeProducerId")
+            .expression_attribute_names("#fs", "feedSegment")
+            .expression_attribute_names("#as", "activeSegment")
             .send()
             .await
             .unwrap();
+        let id: uuid::Uuid = made["id"].as_str().unwrap().parse().unwrap();
+        let segment = (id.as_u128() % 64) as u32;
+        let in_segment = format!("/users?segment={segment}&segments=64");
         let producers = format!("/users?producerId={PRODUCER}");
         let unlisted = c.call("GET", &producers, None).await.json();
         assert_eq!(unlisted["data"], json!([]), "not in the relation index yet");
+        let unsegmented = c.call("GET", &in_segment, None).await.json();
+        let unsegmented = unsegmented["data"].as_array().unwrap();
+        assert!(
+            unsegmented.iter().all(|u| u["bubbleId"] != "legacy"),
+            "not in the segment index yet"
+        );
         let report = store.migrate_keys().await.unwrap();
         assert_eq!(
-            (report.rekeyed, report.ids_held, report.linked),
-            (1, 1, 1),
+            (
+                report.rekeyed,
+                report.ids_held,
+                report.linked,
+                report.segmented
+            ),
+            (1, 1, 1, 2),
             "{report:?}"
+        );
+        let segmented = c.call("GET", &in_segment, None).await.json();
+        let bubble_ids = |page: &Value| -> Vec<Value> {
+            let users = page["data"].as_array().unwrap();
+            users.iter().map(|u| u["bubbleId"].clone()).collect()
+        };
+        assert!(
+            bubble_ids(&segmented).contains(&json!("legacy")),
+            "{segmented}"
         );
         let listed = c.call("GET", &producers, None).await.json();
         assert_eq!(listed["data"][0]["bubbleId"], "legacy");
@@ -627,8 +653,8 @@ mod dynamodb_only {
         assert_eq!(taken.status, 409);
         let again = store.migrate_keys().await.unwrap();
         assert_eq!(
-            (again.rekeyed, again.ids_held, again.linked),
-            (0, 0, 0),
+            (again.rekeyed, again.ids_held, again.linked, again.segmented),
+            (0, 0, 0, 0),
             "a second run changes nothing"
         );
     }

@@ -31,6 +31,7 @@ mod scim;
 mod scim_identity;
 mod scim_lists;
 mod scim_patch;
+mod segments;
 mod store_contract;
 mod stream_binary;
 mod template;

@@ -9,6 +9,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use uuid::Uuid;
 
 use crate::store::positions::{active_key, feed_key, history_key};
+use crate::store::Segment;
 
 use crate::domain::{
     BubbleId, DeletionRecord, Guard, Kind, Profile, Relation, Timestamp, UniqueField, User, Value,
@@ -19,9 +20,9 @@ use crate::domain::{
 pub type Item = HashMap<String, AttributeValue>;
 
 pub use super::schema::{
-    ACTIVE_KEY, ACTIVE_SHARD, BORN, BUBBLE_ID, COUNT, CREATED_AT, DELETED_AT, EMAIL_KEY, ERASED_AT,
-    EXPIRES_AT, FEED_KEY, FEED_SHARD, ID, LEASE_TOKEN, LEASE_UNTIL, MOVE_CHANGES, OWNER, PK, SK,
-    UPDATED_AT, USERNAME_KEY, VERSION,
+    ACTIVE_KEY, ACTIVE_SEGMENT, ACTIVE_SHARD, BORN, BUBBLE_ID, COUNT, CREATED_AT, DELETED_AT,
+    EMAIL_KEY, ERASED_AT, EXPIRES_AT, FEED_KEY, FEED_SEGMENT, FEED_SHARD, ID, LEASE_TOKEN,
+    LEASE_UNTIL, MOVE_CHANGES, OWNER, PK, SK, UPDATED_AT, USERNAME_KEY, VERSION,
 };
 
 /// A string attribute.
@@ -60,6 +61,7 @@ pub fn item_size(item: &Item) -> usize {
 /// The users-table item for `user`, with its index attributes.
 pub fn user_item(user: &User, shards: u32) -> Item {
     let shard = shard_of(&user.id, shards).to_string();
+    let segment = shard_of(&user.id, Segment::MOST).to_string();
     let mut item = Item::new();
     item.insert(BUBBLE_ID.into(), s(user.bubble_id.as_str()));
     item.insert(ID.into(), s(user.id.to_string()));
@@ -73,6 +75,7 @@ pub fn user_item(user: &User, shards: u32) -> Item {
     item.insert(UPDATED_AT.into(), s(user.updated_at.to_rfc3339()));
     item.insert(VERSION.into(), n(user.version));
     item.insert(FEED_SHARD.into(), s(shard.clone()));
+    item.insert(FEED_SEGMENT.into(), s(segment.clone()));
     item.insert(FEED_KEY.into(), s(feed_key(user)));
     if let Some(t) = user.erased_at {
         item.insert(ERASED_AT.into(), s(t.to_rfc3339()));
@@ -83,6 +86,7 @@ pub fn user_item(user: &User, shards: u32) -> Item {
         }
         None => {
             item.insert(ACTIVE_SHARD.into(), s(shard));
+            item.insert(ACTIVE_SEGMENT.into(), s(segment));
             item.insert(ACTIVE_KEY.into(), s(active_key(user)));
             for r in super::schema::RELATIONS {
                 if let Some(v) = user.text(r.relation.field()) {

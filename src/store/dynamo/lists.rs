@@ -11,14 +11,17 @@ use super::departures::departures_partition;
 use super::errors::store_error;
 use super::item::decode_each;
 use super::item::user_from_item;
-use super::item::{history_partition, s, Item, ACTIVE_KEY, BUBBLE_ID, FEED_KEY, PK, SK};
+use super::item::{
+    history_partition, s, Item, ACTIVE_KEY, ACTIVE_SEGMENT, ACTIVE_SHARD, BUBBLE_ID, FEED_KEY,
+    FEED_SEGMENT, FEED_SHARD, PK, SK,
+};
 use super::metering::metered;
-use super::schema::RelationDef;
+use super::schema::{self, RelationDef};
 use super::shard_merge::{self, Ask, Batch, Merged, Spread, Start, Want};
 use super::store::DynamoStore;
 use crate::domain::User;
 use crate::store::StoreError;
-use crate::store::{Slice, Window};
+use crate::store::{Segment, Slice, Window};
 
 /// One partition a list reads: where it is, how its items are keyed, and its key value.
 struct Partition<'a> {
@@ -40,15 +43,17 @@ pub struct Sharded<'a> {
 }
 
 impl<'a> Sharded<'a> {
-    /// An ascending list over a sharded global secondary index of the users table.
-    pub fn index(
+    /// An ascending list over partitions of a sharded global secondary index of the users
+    /// table: all its shards, or those of a segment (see [`crate::store::Segment`]).
+    pub fn of_partitions(
         table: &'a str,
         index: &'static str,
         partition_attr: &'static str,
         sort_attr: &'static str,
-        shards: u32,
+        values: impl IntoIterator<Item = u32>,
     ) -> Self {
-        let partitions = (0..shards)
+        let partitions = values
+            .into_iter()
             .map(|i| Partition {
                 table,
                 index: Some(index),
@@ -261,4 +266,46 @@ pub async fn related(
         .cloned();
     Ok(decode_each(&page, user_from_item, next)
         .retain(|u| u.is_active() && u.text(relation.relation.field()) == Some(value)))
+}
+
+/// The lists a mirror may walk in segments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SegmentedList {
+    /// The active users, in creation order.
+    Active,
+    /// The change feed.
+    Feed,
+}
+
+impl DynamoStore {
+    /// The partitions that hold `segment` of `list`: the list's write shards when they split
+    /// evenly into the segment's parts (the whole list is all of them, as it always was),
+    /// else the partitions of the list's segment index, which any segment count divides.
+    pub(super) fn segment_of(&self, list: SegmentedList, segment: Segment) -> Sharded<'_> {
+        let (index, shard, sort, by_segment, segment_attr) = match list {
+            SegmentedList::Active => (
+                schema::ACTIVE,
+                ACTIVE_SHARD,
+                ACTIVE_KEY,
+                schema::ACTIVE_SEGMENTS,
+                ACTIVE_SEGMENT,
+            ),
+            SegmentedList::Feed => (
+                schema::FEED,
+                FEED_SHARD,
+                FEED_KEY,
+                schema::FEED_SEGMENTS,
+                FEED_SEGMENT,
+            ),
+        };
+        match segment.partitions_of(self.shards) {
+            Some(shards) => Sharded::of_partitions(&self.users, index, shard, sort, shards),
+            None => {
+                let parts = segment
+                    .partitions_of(Segment::MOST)
+                    .expect("a segment count divides the most segments");
+                Sharded::of_partitions(&self.users, by_segment, segment_attr, sort, parts)
+            }
+        }
+    }
 }

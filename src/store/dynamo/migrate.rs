@@ -7,7 +7,8 @@
 //! user's version, and gives every active user the relation index keys it lacks, and every
 //! deleted user and deletion record the `expiresAt` it lacks (`expiry.rs`), and every active
 //! user without a username the username guard of the name it shows (`User::login_name`), and
-//! every organization the count of its active users (`recount.rs`). Two users whose keys
+//! every organization the count of its active users (`recount.rs`), and every user the
+//! segment index keys it lacks (`feedSegment`, and `activeSegment` if active). Two users whose keys
 //! collapse into one are reported and left as they are.
 //! Running it again changes nothing.
 
@@ -36,6 +37,8 @@ pub struct Report {
     pub linked: u64,
     /// `expiresAt` given to deleted users and deletion records that lacked it.
     pub expiring: u64,
+    /// Segment index keys given to users written before the segment indexes.
+    pub segmented: u64,
     /// Organization counter shards set to the count of its active users the scan found.
     pub recounted: u64,
     /// The bubbleIds of users whose canonical key another user already holds.
@@ -125,6 +128,7 @@ impl DynamoStore {
             }
         }
         self.link_relations(item, &user, report).await?;
+        self.link_segments(item, &user, report).await?;
         self.expire_user(item, &user, report).await?;
         Ok(user)
     }
@@ -190,6 +194,27 @@ impl DynamoStore {
             }
             if self.set_at_version(user, r.attribute, s(value)).await? {
                 report.linked += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Gives a user the segment index keys it lacks (written before those indexes): its
+    /// feed segment, and its active segment while it is active.
+    async fn link_segments(
+        &self,
+        item: &Item,
+        user: &crate::domain::User,
+        report: &mut Report,
+    ) -> Result<(), StoreError> {
+        let segment = s(shard_of(&user.id, crate::store::Segment::MOST).to_string());
+        let mut wanted = vec![FEED_SEGMENT];
+        if user.is_active() {
+            wanted.push(ACTIVE_SEGMENT);
+        }
+        for attr in wanted {
+            if !item.contains_key(attr) && self.set_at_version(user, attr, segment.clone()).await? {
+                report.segmented += 1;
             }
         }
         Ok(())

@@ -44,6 +44,7 @@ use self::errors::store_error;
 use self::item::*;
 use self::metering::metered;
 
+use self::lists::SegmentedList;
 use self::shard_merge::Want;
 pub use self::store::DynamoStore;
 use super::retry::Backoff;
@@ -220,13 +221,7 @@ impl UserStore for DynamoStore {
     }
 
     async fn list_active(&self, window: Window<'_>) -> Result<Slice<User>, StoreError> {
-        let q = lists::Sharded::index(
-            &self.users,
-            schema::ACTIVE,
-            ACTIVE_SHARD,
-            ACTIVE_KEY,
-            self.shards,
-        );
+        let q = self.segment_of(SegmentedList::Active, window.segment);
         users(
             q.page(&self.client, None, window.after, want(window))
                 .await?,
@@ -234,7 +229,7 @@ impl UserStore for DynamoStore {
     }
 
     async fn changes(&self, floor: &str, window: Window<'_>) -> Result<Slice<User>, StoreError> {
-        let q = lists::Sharded::index(&self.users, schema::FEED, FEED_SHARD, FEED_KEY, self.shards);
+        let q = self.segment_of(SegmentedList::Feed, window.segment);
         let mut slice = users(
             q.page(&self.client, Some(floor), window.after, want(window))
                 .await?,

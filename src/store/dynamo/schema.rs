@@ -74,6 +74,10 @@ pub const ACTIVE_SHARD: &str = "activeShard";
 pub const ACTIVE_KEY: &str = "activeKey";
 /// `feed` index partition.
 pub const FEED_SHARD: &str = "feedShard";
+/// `feed-segment` index partition: the id modulo [`crate::store::Segment::MOST`].
+pub const FEED_SEGMENT: &str = "feedSegment";
+/// `active-segment` index partition: as [`FEED_SEGMENT`], carried by active users only.
+pub const ACTIVE_SEGMENT: &str = "activeSegment";
 /// `feed` index sort key: `updatedAt#bubbleId`.
 pub const FEED_KEY: &str = "feedKey";
 /// Meta table keys.
@@ -93,6 +97,11 @@ pub const BY_ID: &str = "by-id";
 pub const ACTIVE: &str = "active";
 /// Index of every user, write-sharded, by `updatedAt#bubbleId`: the change feed.
 pub const FEED: &str = "feed";
+/// The change feed again, in 64 partitions by id: what a segment of more than `SHARDS`
+/// parts reads (`store::Segment`).
+pub const FEED_SEGMENTS: &str = "feed-segment";
+/// The active list again, in 64 partitions by id, sparse like [`ACTIVE`].
+pub const ACTIVE_SEGMENTS: &str = "active-segment";
 
 /// Where a relation is indexed. Its list index is sparse: keyed by an attribute holding the
 /// field's value only while the user is active, so it holds no deleted user, in creation
@@ -161,6 +170,18 @@ pub fn users_table() -> TableDef {
                 name: FEED,
                 hash: FEED_SHARD,
                 range: Some(FEED_KEY),
+                keys_only: false,
+            },
+            IndexDef {
+                name: FEED_SEGMENTS,
+                hash: FEED_SEGMENT,
+                range: Some(FEED_KEY),
+                keys_only: false,
+            },
+            IndexDef {
+                name: ACTIVE_SEGMENTS,
+                hash: ACTIVE_SEGMENT,
+                range: Some(ACTIVE_KEY),
                 keys_only: false,
             },
         ]

@@ -226,7 +226,13 @@ pub(super) fn scoped_update(old: &User, new: &User) -> UpdateExpr {
     match new.deleted_at {
         Some(at) => {
             e.set(DELETED_AT, s(at.to_rfc3339()));
-            for attr in [ACTIVE_SHARD, ACTIVE_KEY, EMAIL_KEY, USERNAME_KEY] {
+            for attr in [
+                ACTIVE_SHARD,
+                ACTIVE_SEGMENT,
+                ACTIVE_KEY,
+                EMAIL_KEY,
+                USERNAME_KEY,
+            ] {
                 e.remove(attr);
             }
             for r in super::schema::RELATIONS {

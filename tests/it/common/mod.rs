@@ -203,6 +203,28 @@ pub async fn send(
     }
 }
 
+/// Sends one request through the router; answers the headers and the body's bytes as sent
+/// (a compressed body stays compressed).
+pub async fn send_bytes(
+    app: &axum::Router,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (HeaderMap, Vec<u8>) {
+    let mut req = Request::builder().method(method).uri(path);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = app
+        .clone()
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let headers = res.headers().clone();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (headers, bytes.to_vec())
+}
+
 /// A client that sends the write key: to the native API as JSON ([`Client::new`]), or to
 /// `/scim/v2` as a bearer token with SCIM's media type ([`Client::scim`]).
 pub struct Client {
