@@ -24,6 +24,9 @@ target/release/examples/list_bench memory "${BENCH_MEMORY_USERS:-100000}" 100
 scripts/with-dynamodb.sh 0 target/release/examples/list_bench dynamodb "${BENCH_DYNAMO_USERS:-10000}" 100
 echo "== sync benchmark (batch upserts against single upserts, DynamoDB store)"
 scripts/with-dynamodb.sh 0 target/release/examples/sync_bench "${BENCH_SYNC_USERS:-10000}"
+echo "== a mirror's initial sync: one cursor against parallel segments, pages of 100 and 1,000, plain and gzip"
+RUST_LOG=warn POWERTOOLS_METRICS_DISABLED=true \
+  scripts/with-dynamodb.sh 0 target/release/examples/mirror_bench "${BENCH_MIRROR_USERS:-100000}"
 echo "== change events (stream followed on the local engine; a sink call is one PutEvents on AWS)"
 scripts/with-dynamodb.sh 0 target/release/examples/events_bench "${BENCH_EVENT_USERS:-1000}"
 echo "== leak check (lambda_http conversion + router, in process)"

@@ -62,6 +62,15 @@ impl Meter {
             })
     }
 
+    /// The most read capacity one request consumed: an eventually consistent read of up to
+    /// `8 KiB × this` bytes (0.5 RCU per 4 KB block), for keeping requests under a page.
+    pub fn largest_read(&self) -> f64 {
+        self.calls()
+            .iter()
+            .map(|c| c.capacity.read)
+            .fold(0.0, f64::max)
+    }
+
     /// Sequential rounds: the longest chain of requests each of which started after the
     /// previous one ended. Requests that overlap in time count as one round, so this is
     /// what a client waits for when every request takes the same time.

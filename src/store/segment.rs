@@ -68,11 +68,13 @@ impl Segment {
 }
 
 /// Why a segment was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum SegmentError {
     /// `segments` is not a power of two from 1 to 64.
+    #[error("the segment count must be a power of two from 1 to 64")]
     Count,
     /// `segment` is not below `segments`.
+    #[error("the segment must be below the segment count")]
     Index,
 }
 

@@ -23,6 +23,13 @@ use crate::domain::User;
 use crate::store::StoreError;
 use crate::store::{Segment, Slice, Window};
 
+/// The most items one `Query` of a bounded page asks for: a user item is about 1.1 KB with
+/// every index attribute, so a request stays near half of DynamoDB's 1 MB page instead of
+/// being cut by it. A page of 1,000 from one partition (a segment that is one shard) takes
+/// two requests in a row, as a cut would, within the page's two rounds. A page by number
+/// (`page=N`) reads ahead in chunks as large as DynamoDB gives.
+const ITEMS_PER_REQUEST: usize = 500;
+
 /// One partition a list reads: where it is, how its items are keyed, and its key value.
 struct Partition<'a> {
     table: &'a str,
@@ -144,6 +151,7 @@ impl<'a> Sharded<'a> {
         client: &Client,
         floor: Option<&str>,
         ask: Ask<Item>,
+        most: usize,
     ) -> Result<Batch<Item>, StoreError> {
         let (after_op, until_op) = if self.forward {
             (">", "<=")
@@ -156,7 +164,7 @@ impl<'a> Sharded<'a> {
             .table_name(part.table)
             .set_index_name(part.index.map(str::to_owned))
             .scan_index_forward(self.forward)
-            .limit(i32::try_from(ask.limit).unwrap_or(i32::MAX))
+            .limit(i32::try_from(ask.limit.min(most)).unwrap_or(i32::MAX))
             .return_consumed_capacity(aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total)
             .expression_attribute_names("#p", part.partition_attr)
             .expression_attribute_values(":p", s(&part.value));
@@ -207,8 +215,12 @@ impl<'a> Sharded<'a> {
         want: Want,
     ) -> Result<Merged<Item>, StoreError> {
         let shards = (self.partitions.len(), self.spread);
+        let most = match want.bounded {
+            true => ITEMS_PER_REQUEST,
+            false => usize::MAX,
+        };
         shard_merge::page(shards, self.forward, after, want, |ask| {
-            self.query(client, floor, ask)
+            self.query(client, floor, ask, most)
         })
         .await
     }

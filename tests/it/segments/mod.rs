@@ -4,6 +4,8 @@
 
 use crate::common;
 
+mod dynamodb_costs;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
