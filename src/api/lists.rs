@@ -5,7 +5,7 @@ use axum::extract::RawQuery;
 use serde_json::json;
 
 use super::filter::Filter;
-use super::paging::{paginate, segment, ListSpec};
+use super::paging::{paginate, segment, within_page_bytes, ListSpec};
 use super::reply::Reply;
 use crate::domain::{Relation, Timestamp, User, UserRef};
 use crate::edge::contract::{DEFAULT_PAGE_SIZE, MAX_CURSOR_PAGE_SIZE, MAX_PAGE_SIZE};
@@ -13,6 +13,7 @@ use crate::edge::error::ApiError;
 use crate::edge::query::Params;
 use crate::edge::view::View;
 use crate::edge::AppState;
+use crate::store::positions::{active_key, feed_key};
 use crate::store::{Lookup, Segment, Window};
 
 /// The window `paginate` asks a list for.
@@ -75,7 +76,8 @@ async fn active(app: &AppState, params: &Params, segment: Segment) -> Result<Rep
         let store = app.store.clone();
         async move {
             let window = window(&after, skip, limit).in_segment(segment);
-            store.list_active(window).await
+            let page = store.list_active(window).await?;
+            Ok(within_page_bytes(page, active_key))
         }
     });
     if !segment.is_whole() {
@@ -120,7 +122,8 @@ async fn feed(
         let floor = floor.clone();
         async move {
             let window = window(&after, skip, limit).in_segment(segment);
-            store.changes(&floor, window).await
+            let page = store.changes(&floor, window).await?;
+            Ok(within_page_bytes(page, feed_key))
         }
     })
     .await?;

@@ -4,6 +4,7 @@ use std::future::Future;
 
 use serde_json::{json, Value};
 
+use crate::domain::User;
 use crate::edge::contract::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PAGE_WINDOW};
 use crate::edge::cursor::{Cursor, CursorKey};
 use crate::edge::error::ApiError;
@@ -53,6 +54,26 @@ impl<'a> ListSpec<'a> {
             ),
         }
     }
+}
+
+/// The most a page of users may take rendered, by [`User::rendered_size_bound`]: a page of
+/// 1,000 users of the usual size (about 1.2 KB each as JSON) is far below it; a page of users
+/// near every field's limit stops early, so an answer stays under Lambda's 6 MB.
+pub const PAGE_BYTES: usize = 5 * 1024 * 1024;
+
+/// `slice` cut where its users would pass [`PAGE_BYTES`] rendered, its next page starting
+/// after the last user kept (`position` is that user's place in the list).
+pub fn within_page_bytes(mut slice: Slice<User>, position: fn(&User) -> String) -> Slice<User> {
+    let mut total = 0;
+    let cut = slice.items.iter().position(|u| {
+        total += u.rendered_size_bound();
+        total > PAGE_BYTES
+    });
+    if let Some(cut) = cut.filter(|c| *c > 0) {
+        slice.items.truncate(cut);
+        slice.next = slice.items.last().map(position);
+    }
+    slice
 }
 
 /// `segment` and `segments`, which go together: the part of a list a walk reads

@@ -80,6 +80,22 @@ pub struct User {
 }
 
 impl User {
+    /// At least as many bytes as this user takes rendered in a list, as JSON or XML: its
+    /// field names, ids and times within a fixed allowance, and each text at six bytes a
+    /// byte (XML writes `&` as `&amp;`).
+    pub fn rendered_size_bound(&self) -> usize {
+        const FIXED: usize = 1024;
+        let texts: usize = self
+            .profile
+            .iter()
+            .map(|(_, v)| match v {
+                Value::Text(t) => 6 * t.len(),
+                Value::Bool(_) => 0,
+            })
+            .sum();
+        FIXED + texts
+    }
+
     /// Whether the user is not soft-deleted.
     pub fn is_active(&self) -> bool {
         self.deleted_at.is_none()
