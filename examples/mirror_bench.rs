@@ -53,7 +53,7 @@ async fn main() -> Result<(), Error> {
     let store = DynamoStore::new(client.clone(), &users_table, &meta_table, SHARDS);
     store.create_tables().await?;
     let started = Instant::now();
-    let item_bytes = load(&client, &users_table, users).await?;
+    let item_bytes = load(&client, &users_table, users, SHARDS).await?;
     println!(
         "{users} users (one in ten deleted, {item_bytes:.0} bytes an item) loaded in {:.1?}",
         started.elapsed()
@@ -65,9 +65,28 @@ async fn main() -> Result<(), Error> {
     println!("|---|---|---|---|---|---|---|---|");
     let mut walks = Vec::new();
     for (segments, size) in [(1, 100), (1, 1000), (4, 1000), (16, 1000), (32, 1000)] {
-        let walk = walk(&store, segments, size, users, item_bytes).await?;
+        let walk = walk(&store, (segments, SHARDS), size, users, item_bytes).await?;
         walk.row();
         walks.push(walk);
+    }
+
+    // The design not taken: every page over 64 write shards, so that any segment is a group
+    // of them. A smaller directory shows a page's cost as well as a large one.
+    let few = (users / 10).max(1000);
+    let wide = DynamoStore::new(
+        client.clone(),
+        format!("wide-{suffix}"),
+        format!("wide-meta-{suffix}"),
+        Segment::MOST,
+    );
+    wide.create_tables().await?;
+    let (wide_table, _) = wide.table_names();
+    load(&client, wide_table, few, Segment::MOST).await?;
+    let wide: Arc<dyn UserStore> = Arc::new(wide);
+    for size in [100, 1000] {
+        let mut walk = walk(&wide, (1, Segment::MOST), size, few, item_bytes).await?;
+        walk.label = format!("1 × pages of {size}, 64 write shards ({few} users)");
+        walk.row();
     }
 
     println!("\n== one page through the router (embedded store, 1,000 users): bytes and CPU");
@@ -96,11 +115,16 @@ async fn main() -> Result<(), Error> {
     Ok(())
 }
 
-/// Bulk-loads `users` users shaped like the first client's, as the store writes them, in
+/// Bulk-loads `users` users shaped like the first client's, as a store of `shards` writes them, in
 /// `BatchWriteItem`s of 25, four at a time; answers the mean stored item size.
-async fn load(client: &aws_sdk_dynamodb::Client, table: &str, users: usize) -> Result<f64, Error> {
+async fn load(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    users: usize,
+    shards: u32,
+) -> Result<f64, Error> {
     let items: Vec<_> = (0..users)
-        .map(|i| planned(i).map(|u| user_item(&u, SHARDS)))
+        .map(|i| planned(i).map(|u| user_item(&u, shards)))
         .collect::<Result<_, _>>()?;
     let bytes = items.iter().map(item_size).sum::<usize>() as f64 / users.max(1) as f64;
     stream::iter(items.chunks(25).map(Ok::<_, Error>))
@@ -129,20 +153,15 @@ async fn load(client: &aws_sdk_dynamodb::Client, table: &str, users: usize) -> R
     Ok(bytes)
 }
 
+/// User `i`'s fields, shaped like the first client's own example (`events/02`).
 fn body(i: usize) -> serde_json::Value {
-    json!({
-        "isMailConfirmed": true, "language": "Français", "lastConnexion": "2024-01-19T12:45:04.147Z",
-        "email": format!("user{i}@algorep.ai"), "mobilePhone": "0609921214",
-        "producerBubbleId": "1708861331497x933611102973227500",
-        "producerId": "50658c1e-356e-4407-b120-d110552292d8",
-        "sellerBubbleId": "1708861331497x933611102973227500",
-        "sellerId": "50658c1e-356e-4407-b120-d110552292d8",
-        "originBubbleId": "1708861331497x933611102973227500",
-        "originId": "50658c1e-356e-4407-b120-d110552292d8",
-        "lastName": "Macron", "firstName": "Emmanuel", "status": "3 - ACTIF", "role": "producerAdmin",
-        "userSignedUp": true, "isAlgorep": false,
-        "avatar": "//15c83987ea78e6559235081e42c9135b.cdn.bubble.io/f1713427188226x475005611045967500/api",
-    })
+    let event: serde_json::Value =
+        serde_json::from_str(include_str!("../events/02-upsert-seed-200.json")).expect("JSON");
+    let mut user: serde_json::Value =
+        serde_json::from_str(event["body"].as_str().expect("a body")).expect("JSON");
+    user.as_object_mut().expect("an object").remove("bubbleId");
+    user["email"] = json!(format!("user{i}@algorep.ai"));
+    user
 }
 
 /// User `i` as the store would write it; one in ten soft-deleted.
@@ -173,6 +192,7 @@ struct PageCost {
 
 /// A whole walk of the feed in `segments` segments, pages of `size`.
 struct Walk {
+    label: String,
     segments: u32,
     size: usize,
     users: usize,
@@ -181,9 +201,10 @@ struct Walk {
     seconds: f64,
 }
 
+/// Walks the feed of a store of `shards` in `segments` parallel segments.
 async fn walk(
     store: &Arc<dyn UserStore>,
-    segments: u32,
+    (segments, shards): (u32, u32),
     size: usize,
     users: usize,
     item_bytes: f64,
@@ -191,7 +212,9 @@ async fn walk(
     let started = Instant::now();
     let parts = (0..segments).map(|i| {
         let store = store.clone();
-        tokio::spawn(async move { walk_segment(&store, Segment::new(i, segments)?, size).await })
+        tokio::spawn(
+            async move { walk_segment(&store, Segment::new(i, segments)?, shards, size).await },
+        )
     });
     let mut seen = HashSet::with_capacity(users);
     let mut pages = Vec::new();
@@ -212,6 +235,7 @@ async fn walk(
         .into());
     }
     Ok(Walk {
+        label: format!("{segments} × pages of {size}"),
         segments,
         size,
         users,
@@ -224,10 +248,11 @@ async fn walk(
 async fn walk_segment(
     store: &Arc<dyn UserStore>,
     segment: Segment,
+    shards: u32,
     size: usize,
 ) -> Result<(Vec<uuid::Uuid>, Vec<PageCost>), Error> {
     let partitions = segment
-        .partitions_of(SHARDS)
+        .partitions_of(shards)
         .map_or(Segment::MOST / segment.count(), |p| p.len() as u32);
     let (mut ids, mut costs, mut after) = (Vec::new(), Vec::new(), None::<String>);
     loop {
@@ -274,9 +299,8 @@ impl Walk {
     fn row(&self) {
         let items: u64 = self.pages.iter().map(|p| p.items_read).sum();
         println!(
-            "| {} × pages of {} | {} | {:.1} / {} | {:.2} / {} | {:.2} | {:.1} | {:.0} KB | {:.1} s |",
-            self.segments,
-            self.size,
+            "| {} | {} | {:.1} / {} | {:.2} / {} | {:.2} | {:.1} | {:.0} KB | {:.1} s |",
+            self.label,
             self.pages.len(),
             self.mean(|p| p.requests as f64),
             self.max(|p| p.requests as f64),

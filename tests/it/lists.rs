@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use users_api::store::UserStore;
 
 /// Follows `nextPageUrl` from `first` to the end; returns every item and the page count.
-async fn walk(c: &Client, first: &str) -> (Vec<Value>, usize) {
+pub async fn walk(c: &Client, first: &str) -> (Vec<Value>, usize) {
     let mut items = Vec::new();
     let mut url = Some(first.to_owned());
     let mut pages = 0;
@@ -26,7 +26,7 @@ async fn walk(c: &Client, first: &str) -> (Vec<Value>, usize) {
             .as_str()
             .map(str::to_owned);
         pages += 1;
-        assert!(pages < 1000, "the walk ends");
+        assert!(pages < 2000, "the walk ends");
     }
     (items, pages)
 }

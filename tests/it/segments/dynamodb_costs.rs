@@ -15,22 +15,16 @@ use users_api::store::{Segment, UserStore, Window};
 
 const USERS: usize = 2100;
 
-/// A user the size of the first client's (about 700 bytes stored).
-fn seed_like(i: usize) -> Value {
-    json!({
-        "bubbleId": format!("1708861331497x{i:018}"),
-        "isMailConfirmed": true, "language": "Français", "lastConnexion": "2024-01-19T12:45:04.147Z",
-        "email": format!("user{i}@algorep.ai"), "mobilePhone": "0609921214",
-        "producerBubbleId": "1708861331497x933611102973227500",
-        "producerId": "50658c1e-356e-4407-b120-d110552292d8",
-        "sellerBubbleId": "1708861331497x933611102973227500",
-        "sellerId": "50658c1e-356e-4407-b120-d110552292d8",
-        "originBubbleId": "1708861331497x933611102973227500",
-        "originId": "50658c1e-356e-4407-b120-d110552292d8",
-        "lastName": "Macron", "firstName": "Emmanuel", "status": "3 - ACTIF", "role": "producerAdmin",
-        "userSignedUp": true, "isAlgorep": false,
-        "avatar": "//15c83987ea78e6559235081e42c9135b.cdn.bubble.io/f1713427188226x475005611045967500/api",
-    })
+/// User `i`, shaped like the first client's own example (`events/02`): about 1.1 KB stored.
+pub fn seed_like(i: usize) -> Value {
+    let event: Value =
+        serde_json::from_str(include_str!("../../../events/02-upsert-seed-200.json"))
+            .expect("the sample event is JSON");
+    let mut user: Value =
+        serde_json::from_str(event["body"].as_str().expect("a body")).expect("its body is JSON");
+    user["bubbleId"] = json!(format!("1708861331497x{i:018}"));
+    user["email"] = json!(format!("user{i}@algorep.ai"));
+    user
 }
 
 /// The read capacity a page's own items fill: its 4 KB blocks, eventually consistent.
@@ -108,16 +102,7 @@ async fn segment_pages_cost_their_items_in_at_most_two_rounds() {
     let store: Arc<dyn UserStore> = Arc::new(common::dynamo().await);
     let c = Client::new(store.clone());
     let all: Vec<Value> = (0..USERS).map(seed_like).collect();
-    for chunk in all.chunks(100) {
-        let done = c
-            .call(
-                "POST",
-                "/users?upsert=true",
-                Some(Value::Array(chunk.to_vec())),
-            )
-            .await;
-        assert_eq!(done.status, 200, "{}", done.text);
-    }
+    super::upsert_all(&c, &all, 100).await;
     let (whole, pages) = walk(&store, List::Feed, Segment::WHOLE, 1000).await;
     assert_eq!((whole.len(), pages), (USERS, 3));
     for (count, size) in [(2, 1000), (4, 100), (8, 100), (32, 1000), (64, 1000)] {

@@ -19,40 +19,40 @@ const FEED: &str = "/users?updatedFrom=1970-01-01";
 
 /// Follows `nextPageUrl` from `first` to the end; every item, in order.
 async fn walk(c: &Client, first: &str) -> Vec<Value> {
-    let mut items = Vec::new();
-    let mut url = Some(first.to_owned());
-    let mut pages = 0;
-    while let Some(u) = url {
-        let answer = c.call("GET", &u, None).await;
-        assert_eq!(answer.status, 200, "{u}: {}", answer.text);
-        let body = answer.json();
-        items.extend(body["data"].as_array().unwrap().iter().cloned());
-        url = body["pagination"]["nextPageUrl"]
-            .as_str()
-            .map(str::to_owned);
-        pages += 1;
-        assert!(pages < 2000, "the walk ends");
-    }
-    items
+    crate::lists::walk(c, first).await.0
 }
 
 fn id_of(user: &Value) -> Uuid {
     user["id"].as_str().unwrap().parse().unwrap()
 }
 
-/// Upserts `n` users `prefix0`… in batches of 100; answers their bubbleIds.
+/// Upserts `users` through the batch upsert, `per_call` a call.
+pub async fn upsert_all(c: &Client, users: &[Value], per_call: usize) {
+    for chunk in users.chunks(per_call) {
+        let done = c
+            .call(
+                "POST",
+                "/users?upsert=true",
+                Some(Value::Array(chunk.to_vec())),
+            )
+            .await;
+        assert_eq!(
+            done.status,
+            200,
+            "{}",
+            &done.text[..done.text.len().min(300)]
+        );
+    }
+}
+
+/// Upserts `n` users `prefix0`…; answers their bubbleIds.
 async fn seed(c: &Client, prefix: &str, n: usize) -> Vec<String> {
     let ids: Vec<String> = (0..n).map(|i| format!("{prefix}{i}")).collect();
-    for chunk in ids.chunks(100) {
-        let batch: Vec<Value> = chunk
-            .iter()
-            .map(|b| json!({"bubbleId": b, "firstName": "Seg", "language": "fr"}))
-            .collect();
-        let done = c
-            .call("POST", "/users?upsert=true", Some(Value::Array(batch)))
-            .await;
-        assert_eq!(done.status, 200, "{}", done.text);
-    }
+    let users: Vec<Value> = ids
+        .iter()
+        .map(|b| json!({"bubbleId": b, "firstName": "Seg", "language": "fr"}))
+        .collect();
+    upsert_all(c, &users, 100).await;
     ids
 }
 
@@ -371,16 +371,7 @@ async fn a_page_of_the_largest_users_stays_under_six_megabytes(store: Arc<dyn Us
                    "status": text, "role": text, "displayName": text, "language": text})
         })
         .collect();
-    for chunk in users.chunks(20) {
-        let done = c
-            .call(
-                "POST",
-                "/users?upsert=true",
-                Some(Value::Array(chunk.to_vec())),
-            )
-            .await;
-        assert_eq!(done.status, 200, "{}", &done.text[..200]);
-    }
+    upsert_all(&c, &users, 20).await;
     let auth = ("authorization", common::WRITE_KEY);
     for path in [
         format!("{FEED}&pageSize=1000"),
