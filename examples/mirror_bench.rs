@@ -1,8 +1,9 @@
 //! A mirror's initial sync, side by side in one run: today's one cursor with pages of 100
 //! against one cursor with pages of 1,000 and against 4, 16 and 32 parallel segments with pages
-//! of 1,000, each actually walked on DynamoDB Local (every user seen exactly once); then the
-//! bytes and CPU of a page through the router, as JSON and XML, plain and gzip; then the
-//! modelled wall time and read capacity of syncing 1,000,000 and 10,000,000 users.
+//! of 1,000, each actually walked on DynamoDB Local (every user seen exactly once); a client's
+//! sync through the API by 16 segments with gzip pages of 1,000; the bytes and CPU of a page
+//! through the router, as JSON and XML, plain and gzip; then the modelled wall time and read
+//! capacity of syncing 1,000,000 and 10,000,000 users.
 //!
 //! `cargo run --release --example mirror_bench -- 100000` (needs DYNAMODB_ENDPOINT).
 //!
@@ -91,6 +92,13 @@ async fn main() -> Result<(), Error> {
         walks.push(walk);
     }
     not_taken.iter().for_each(Walk::row);
+
+    let (calls, bytes, seconds) = sync_through_api(&router(store.clone())?, 16, users).await?;
+    println!(
+        "\nthrough the API: {users} users synced by 16 segments, pages of 1,000, gzip: each user once, {calls} calls, {:.1} MB received ({:.0} bytes a user), {seconds:.1} s locally",
+        bytes as f64 / 1e6,
+        bytes as f64 / users as f64
+    );
 
     println!("\n== one page through the router (embedded store, 1,000 users): bytes and CPU");
     println!("| page | format | bytes | gzip bytes | ratio | CPU plain | CPU gzip |");
@@ -327,6 +335,80 @@ struct Rendered {
     gzip_ms: f64,
 }
 
+/// The service's router on `store`, with one key.
+fn router(store: Arc<dyn UserStore>) -> Result<axum::Router, Error> {
+    let keys = format!("bench:write:{}", hash_key(KEY));
+    let config = Config::from_vars(|k| match k {
+        "API_KEYS" => Some(keys.clone()),
+        "RATE_LIMIT_RPS" | "RATE_LIMIT_BURST" => Some("100000".into()),
+        "POWERTOOLS_METRICS_DISABLED" => Some("true".into()),
+        _ => None,
+    })?;
+    Ok(app(AppState::new(store, &config)))
+}
+
+/// A client's first sync through the API: `segments` workers at once, each following its
+/// segment's `nextPageUrl` with pages of 1,000 and gzip; every user must come exactly once.
+/// Answers the calls, the bytes received and the seconds it took.
+async fn sync_through_api(
+    router: &axum::Router,
+    segments: u32,
+    users: usize,
+) -> Result<(usize, usize, f64), Error> {
+    use http_body_util::BodyExt;
+    use std::io::Read;
+    use tower::ServiceExt;
+    let started = Instant::now();
+    let workers = (0..segments).map(|i| {
+        let router = router.clone();
+        tokio::spawn(async move {
+            let mut url = Some(format!(
+                "/users?updatedFrom=1970-01-01&segment={i}&segments={segments}&pageSize=1000"
+            ));
+            let (mut ids, mut calls, mut bytes) = (Vec::new(), 0, 0);
+            while let Some(u) = url {
+                let req = http::Request::builder()
+                    .uri(&u)
+                    .header("authorization", KEY)
+                    .header("accept-encoding", "gzip")
+                    .body(axum::body::Body::empty())?;
+                let res = router.clone().oneshot(req).await?;
+                if res.headers().get("content-encoding").map(|v| v.as_bytes()) != Some(b"gzip") {
+                    return Err::<_, Error>(format!("{u}: not gzip").into());
+                }
+                let zipped = res.into_body().collect().await?.to_bytes();
+                let mut text = String::new();
+                flate2::read::GzDecoder::new(&zipped[..]).read_to_string(&mut text)?;
+                let page: serde_json::Value = serde_json::from_str(&text)?;
+                for u in page["data"].as_array().ok_or("a page")? {
+                    ids.push(u["id"].as_str().ok_or("an id")?.to_owned());
+                }
+                url = page["pagination"]["nextPageUrl"]
+                    .as_str()
+                    .map(str::to_owned);
+                calls += 1;
+                bytes += zipped.len();
+            }
+            Ok((ids, calls, bytes))
+        })
+    });
+    let (mut seen, mut calls, mut bytes) = (HashSet::with_capacity(users), 0, 0);
+    for worker in futures::future::try_join_all(workers).await? {
+        let (ids, c, b) = worker?;
+        for id in ids {
+            if !seen.insert(id) {
+                return Err("a user came twice".into());
+            }
+        }
+        calls += c;
+        bytes += b;
+    }
+    if seen.len() != users {
+        return Err(format!("{} of {users} users came", seen.len()).into());
+    }
+    Ok((calls, bytes, started.elapsed().as_secs_f64()))
+}
+
 async fn render_pages() -> Result<Vec<Rendered>, Error> {
     let store = Arc::new(MemoryStore::new());
     for i in 0..1000 {
@@ -340,14 +422,7 @@ async fn render_pages() -> Result<Vec<Rendered>, Error> {
             )
             .await?;
     }
-    let keys = format!("bench:write:{}", hash_key(KEY));
-    let config = Config::from_vars(|k| match k {
-        "API_KEYS" => Some(keys.clone()),
-        "RATE_LIMIT_RPS" | "RATE_LIMIT_BURST" => Some("100000".into()),
-        "POWERTOOLS_METRICS_DISABLED" => Some("true".into()),
-        _ => None,
-    })?;
-    let router = app(AppState::new(store, &config));
+    let router = router(store)?;
     let mut out = Vec::new();
     for size in [100, 1000] {
         for (format, accept) in [("JSON", "application/json"), ("XML", "application/xml")] {
