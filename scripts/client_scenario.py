@@ -133,14 +133,16 @@ check(mine <= set(feed_ids), f"the feed walk ({pages} pages, updatedFrom repeate
 
 
 def walk_segment(index, count):
-    """One worker of a parallel initial sync: its segment of the feed, by its own cursors."""
+    """One worker of a parallel initial sync: its segment of the feed, by its own cursors;
+    None if a page did not parse (checked once the workers are done, so their lines don't mix)."""
     users, cursor = [], None
     while True:
         page = list_users.sync(
             client=client, updated_from="1970-01-01", segment=index, segments=count,
             page_size=1000, cursor=cursor or UNSET,
         )
-        check(not isinstance(page, (Error, GatewayError)), f"segment {index} of {count}: a page parses")
+        if isinstance(page, (Error, GatewayError)) or page is None:
+            return None
         users += page.data
         cursor = cursor_of(page.pagination.next_page_url)
         if cursor is None:
@@ -151,6 +153,7 @@ def walk_segment(index, count):
 # decodes it): together they return every user of the directory once.
 with ThreadPoolExecutor(4) as pool:
     parts = list(pool.map(lambda i: walk_segment(i, 4), range(4)))
+check(all(part is not None for part in parts), "each of 4 segments' pages of 1,000 parse")
 synced = [u.id for part in parts for u in part]
 whole, _ = walk(updated_from="1970-01-01")
 check(

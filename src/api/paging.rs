@@ -141,9 +141,11 @@ where
     F: FnOnce(Option<String>, usize, usize) -> Fut,
     Fut: Future<Output = Result<Slice<T>, StoreError>>,
 {
-    let most = match params.get("page") {
-        Some(_) => MAX_PAGE_SIZE.min(spec.max_size),
-        None => spec.max_size,
+    // A page past the first is an offset, which stays within the smaller size; `page=1`
+    // (which generated clients send by default) is the first page, as no `page` is.
+    let most = match page_number(params)? {
+        1 => spec.max_size,
+        _ => MAX_PAGE_SIZE.min(spec.max_size),
     };
     let size = params.number("pageSize", DEFAULT_PAGE_SIZE, 1..=most)?;
     let filter = spec.filter.map(|(_, v)| v.to_owned());

@@ -32,7 +32,7 @@ const LIST_PAGE_SIZE: Param = Param {
     name: "pageSize",
     location: "query",
     schema: || json!({"type": "integer", "minimum": 1, "maximum": MAX_CURSOR_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE}),
-    doc: "Items per page: up to 1000 for the list and the change feed (updatedFrom) without page; up to 100 with page and with every other filter.",
+    doc: "Items per page: up to 1000 for the list and the change feed (updatedFrom) by cursor and on the first page; up to 100 with page=2 and beyond, and with every other filter.",
 };
 const SEGMENT: Param = Param {
     name: "segment",

@@ -227,7 +227,7 @@ async fn segment_parameters_are_checked_and_cursors_stay_in_their_segment(
             "segment",
         ),
         ("/users?pageSize=1001", "pageSize"),
-        ("/users?pageSize=101&page=1", "pageSize"),
+        ("/users?pageSize=101&page=2", "pageSize"),
         (
             "/users?producerId=0a0a0a0a-0000-4000-8000-00000000000a&pageSize=101",
             "pageSize",
@@ -270,10 +270,12 @@ async fn segment_parameters_are_checked_and_cursors_stay_in_their_segment(
             "{other}"
         );
     }
-    // Pages of 1,000 by cursor on the feed and the list; a segment has no count.
+    // Pages of 1,000 by cursor on the feed and the list (and on a first page that names
+    // itself, as generated clients do); a segment has no count.
     for url in [
         format!("{FEED}&pageSize=1000"),
         "/users?pageSize=1000".to_owned(),
+        "/users?pageSize=1000&page=1".to_owned(),
     ] {
         let page = c.call("GET", &url, None).await.json();
         assert_eq!(
