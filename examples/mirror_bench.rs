@@ -14,7 +14,6 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
-use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use futures::stream::{self, TryStreamExt};
 use serde_json::json;
 use users_api::config::Config;
@@ -26,6 +25,9 @@ use users_api::store::memory::MemoryStore;
 use users_api::store::meter::{self, Meter};
 use users_api::store::{Segment, UserStore, Window};
 use users_api::{app, AppState};
+
+#[path = "shared/bulk.rs"]
+mod bulk;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -139,27 +141,7 @@ async fn load(
         .collect::<Result<_, _>>()?;
     let bytes = items.iter().map(item_size).sum::<usize>() as f64 / users.max(1) as f64;
     stream::iter(items.chunks(25).map(Ok::<_, Error>))
-        .try_for_each_concurrent(4, |chunk| async move {
-            let mut pending: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|item| {
-                    let put = PutRequest::builder().set_item(Some(item.clone())).build()?;
-                    Ok::<_, Error>(WriteRequest::builder().put_request(put).build())
-                })
-                .collect::<Result<_, _>>()?;
-            while !pending.is_empty() {
-                let out = client
-                    .batch_write_item()
-                    .request_items(table, pending)
-                    .send()
-                    .await?;
-                pending = out
-                    .unprocessed_items
-                    .and_then(|mut u| u.remove(table))
-                    .unwrap_or_default();
-            }
-            Ok(())
-        })
+        .try_for_each_concurrent(4, |chunk| bulk::put_batch(client, table, chunk))
         .await?;
     Ok(bytes)
 }

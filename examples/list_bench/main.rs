@@ -17,9 +17,10 @@ use std::time::Instant;
 
 mod access;
 mod baseline;
+#[path = "../shared/bulk.rs"]
+mod bulk;
 mod projection;
 
-use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use serde_json::json;
 use users_api::domain::{BubbleId, Intent, Patch, Plan, User, UserRef};
 use users_api::store::dynamo::item::{counter_key, item_size, n, shard_of, user_item, COUNT};
@@ -298,23 +299,11 @@ async fn bulk_load(
         if user.is_active() {
             active[shard_of(&user.id, SHARDS) as usize] += 1;
         }
-        let put = PutRequest::builder()
-            .set_item(Some(user_item(&user, SHARDS)))
-            .build()?;
-        batch.push(WriteRequest::builder().put_request(put).build());
+        batch.push(user_item(&user, SHARDS));
         if batch.len() == 25 || i + 1 == users {
-            let mut pending = std::mem::take(&mut batch);
-            while !pending.is_empty() {
-                let out = client
-                    .batch_write_item()
-                    .request_items(users_table, pending)
-                    .send()
-                    .await?;
-                pending = out
-                    .unprocessed_items
-                    .and_then(|mut u| u.remove(users_table))
-                    .unwrap_or_default();
-            }
+            bulk::put_batch(client, users_table, &std::mem::take(&mut batch))
+                .await
+                .map_err(|e| e as Box<dyn std::error::Error>)?;
         }
     }
     for (shard, count) in active.iter().enumerate() {
