@@ -26,7 +26,7 @@ use users_api::store::meter::{self, Meter};
 use users_api::store::{Segment, UserStore, Window};
 use users_api::{app, AppState};
 
-#[path = "shared/bulk.rs"]
+#[path = "support/bulk.rs"]
 mod bulk;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;

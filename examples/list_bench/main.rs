@@ -17,7 +17,7 @@ use std::time::Instant;
 
 mod access;
 mod baseline;
-#[path = "../shared/bulk.rs"]
+#[path = "../support/bulk.rs"]
 mod bulk;
 mod projection;
 
