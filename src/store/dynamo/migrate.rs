@@ -127,8 +127,10 @@ impl DynamoStore {
                 false => report.conflicts.push(user.bubble_id.to_string()),
             }
         }
-        self.link_relations(item, &user, report).await?;
-        self.link_segments(item, &user, report).await?;
+        let relations = super::schema::RELATIONS.map(|r| r.attribute);
+        report.linked += self.link_missing(item, &user, &relations).await?;
+        let segments = [FEED_SEGMENT, ACTIVE_SEGMENT];
+        report.segmented += self.link_missing(item, &user, &segments).await?;
         self.expire_user(item, &user, report).await?;
         Ok(user)
     }
@@ -175,49 +177,27 @@ impl DynamoStore {
         }
     }
 
-    /// Gives an active user the relation index keys it lacks (written before the indexes).
-    async fn link_relations(
+    /// Gives `item` those of `attrs` it lacks that the store writes for `user` now
+    /// ([`user_item`]): index keys of users written before their index. Answers how many
+    /// it set.
+    async fn link_missing(
         &self,
         item: &Item,
         user: &crate::domain::User,
-        report: &mut Report,
-    ) -> Result<(), StoreError> {
-        if !user.is_active() {
-            return Ok(());
-        }
-        for r in super::schema::RELATIONS {
-            let Some(value) = user.text(r.relation.field()) else {
+        attrs: &[&str],
+    ) -> Result<u64, StoreError> {
+        // The shard count only shapes the shard attributes, which are never missing.
+        let now = user_item(user, 1);
+        let mut set = 0;
+        for attr in attrs.iter().filter(|a| !item.contains_key(**a)) {
+            let Some(value) = now.get(*attr) else {
                 continue;
             };
-            if item.contains_key(r.attribute) {
-                continue;
-            }
-            if self.set_at_version(user, r.attribute, s(value)).await? {
-                report.linked += 1;
+            if self.set_at_version(user, attr, value.clone()).await? {
+                set += 1;
             }
         }
-        Ok(())
-    }
-
-    /// Gives a user the segment index keys it lacks (written before those indexes): its
-    /// feed segment, and its active segment while it is active.
-    async fn link_segments(
-        &self,
-        item: &Item,
-        user: &crate::domain::User,
-        report: &mut Report,
-    ) -> Result<(), StoreError> {
-        let segment = s(shard_of(&user.id, crate::store::Segment::MOST).to_string());
-        let mut wanted = vec![FEED_SEGMENT];
-        if user.is_active() {
-            wanted.push(ACTIVE_SEGMENT);
-        }
-        for attr in wanted {
-            if !item.contains_key(attr) && self.set_at_version(user, attr, segment.clone()).await? {
-                report.segmented += 1;
-            }
-        }
-        Ok(())
+        Ok(set)
     }
 
     /// Sets one attribute of `user`'s item, conditional on its version still being the one
